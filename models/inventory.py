@@ -1,0 +1,96 @@
+"""What is in the warehouse: serials (one item each), lots, and on-hand quantities."""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UtcDateTime, utc_now
+from models.catalog import _enum
+from models.enums import SerialStatus
+
+NUMBER_MAX_LENGTH = 64
+
+
+class Serial(Base):
+    """One physical item. The number is exact-match and never reused for its product.
+
+    The only writer of `status` is services.lifecycle.apply_event.
+    """
+
+    __tablename__ = "serial"
+    __table_args__ = (
+        # Unique per product for ever, except numbers of items that never arrived.
+        Index(
+            "uq_serial_product_id_serial_number",
+            "product_id",
+            "serial_number",
+            unique=True,
+            sqlite_where=text("status <> 'RELEASED'"),
+            postgresql_where=text("status <> 'RELEASED'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    serial_number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
+    status: Mapped[SerialStatus] = mapped_column(_enum(SerialStatus, "status"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
+    receiving_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("receiving_line.id"), index=True
+    )
+    putaway_task_id: Mapped[int | None] = mapped_column(ForeignKey("putaway_task.id"), index=True)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class Lot(Base):
+    """A batch of one product. Matched case-insensitively through `lot_key`; `lot_number`
+    keeps the case first entered, for display."""
+
+    __tablename__ = "lot"
+    __table_args__ = (UniqueConstraint("product_id", "lot_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
+    lot_key: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH * 3))
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    # First receipt: the FIFO fallback between lots of equal expiry.
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class StockBalance(Base):
+    """On-hand quantity of a lot-tracked or untracked product at one location, for one
+    receipt time (so FIFO can take the oldest first). Serials are counted, not stored here."""
+
+    __tablename__ = "stock_balance"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint(
+            "allocated_quantity >= 0 AND allocated_quantity <= quantity",
+            name="allocated_within_quantity",
+        ),
+        Index("ix_stock_balance_product_location", "product_id", "location_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    allocated_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

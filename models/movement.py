@@ -1,0 +1,35 @@
+"""The audit trail: one immutable row per status change or move. Never updated."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntId, UtcDateTime, utc_now
+from models.catalog import _enum
+from models.enums import MovementKind, SerialStatus
+
+
+class Movement(Base):
+    __tablename__ = "movement"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_movement_serial_id_id", "serial_id", "id"),
+        Index("ix_movement_lot_id_id", "lot_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    kind: Mapped[MovementKind] = mapped_column(_enum(MovementKind, "kind"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    serial_id: Mapped[int | None] = mapped_column(ForeignKey("serial.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[SerialStatus | None] = mapped_column(_enum(SerialStatus, "from_status"))
+    to_status: Mapped[SerialStatus | None] = mapped_column(_enum(SerialStatus, "to_status"))
+    from_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    to_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    # The document that caused it, e.g. ("RECEIVING_ORDER", "ASN-1001").
+    document_type: Mapped[str] = mapped_column(String(32))
+    document_number: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -1,0 +1,135 @@
+"""Finding serials and lots by their numbers, and keyset pages of growing lists."""
+
+import base64
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, select
+
+from models import (
+    Lot,
+    Product,
+    PutawayTask,
+    PutawayTaskStatus,
+    ReceivingOrder,
+    ReceivingOrderStatus,
+    Serial,
+    SerialStatus,
+)
+from resolvers.context import Context
+from resolvers.loaders import PageKey
+from services.identifiers import lot_key
+from services.queries import MAX_PAGE_SIZE, keyset_page
+
+T = TypeVar("T")
+CURSOR_PREFIX = "after:"
+
+
+class PageRequestError(ValueError):
+    """A page argument out of bounds; reported as a GraphQL error on the field."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def encode_cursor(row_id: int) -> str:
+    return base64.b64encode(f"{CURSOR_PREFIX}{row_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+    except ValueError:
+        raise PageRequestError(f"{cursor!r} is not a cursor of this list") from None
+    if not text.startswith(CURSOR_PREFIX) or not text[len(CURSOR_PREFIX) :].isdigit():
+        raise PageRequestError(f"{cursor!r} is not a cursor of this list")
+    return int(text[len(CURSOR_PREFIX) :])
+
+
+def _check_first(first: int) -> None:
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise PageRequestError(f"first must be between 0 and {MAX_PAGE_SIZE}")
+
+
+async def page(ctx: Context, query: Select[Any], first: int, after: str | None) -> Page[Any]:
+    _check_first(first)
+    after_id = decode_cursor(after) if after else None
+    async with ctx.read() as session:
+        rows, more = await keyset_page(session, query, first=first, after=after_id)
+    return Page(rows, more, after_id is not None)
+
+
+async def serial_by_number(ctx: Context, sku: str, serial_number: str) -> Serial | None:
+    """Exact match. A number released from a cancelled ASN and expected again resolves to
+    the live serial."""
+    async with ctx.read() as session:
+        return await session.scalar(
+            select(Serial)
+            .join(Product, Product.id == Serial.product_id)
+            .where(Product.sku == sku.strip(), Serial.serial_number == serial_number.strip())
+            .order_by((Serial.status == SerialStatus.RELEASED).asc(), Serial.id.desc())
+            .limit(1)
+        )
+
+
+async def lot_by_number(ctx: Context, sku: str, lot_number: str) -> Lot | None:
+    """Case-insensitive, as lot numbers are."""
+    async with ctx.read() as session:
+        return await session.scalar(
+            select(Lot)
+            .join(Product, Product.id == Lot.product_id)
+            .where(Product.sku == sku.strip(), Lot.lot_key == lot_key(lot_number.strip()))
+        )
+
+
+def serials_query(product_id: int | None, statuses: list[SerialStatus] | None) -> Select[Any]:
+    query = select(Serial)
+    if product_id is not None:
+        query = query.where(Serial.product_id == product_id)
+    if statuses:
+        query = query.where(Serial.status.in_(statuses))
+    return query
+
+
+def products_query() -> Select[Any]:
+    return select(Product)
+
+
+def receiving_orders_query(statuses: list[ReceivingOrderStatus] | None) -> Select[Any]:
+    query = select(ReceivingOrder)
+    return query.where(ReceivingOrder.status.in_(statuses)) if statuses else query
+
+
+def putaway_tasks_query(status: PutawayTaskStatus | None) -> Select[Any]:
+    query = select(PutawayTask)
+    return query.where(PutawayTask.status == status) if status else query
+
+
+async def serials_of_product(
+    ctx: Context,
+    product_id: int,
+    first: int,
+    after: str | None,
+    statuses: list[SerialStatus] | None,
+) -> Page[Serial]:
+    """A product's serials page, batched with the pages of the other products in the query."""
+    _check_first(first)
+    after_id = decode_cursor(after) if after else None
+    key = PageKey(product_id, first, after_id, tuple(statuses or ()))
+    rows, more = await ctx.loaders.serial_pages_by_product_id.load(key)
+    return Page(rows, more, after_id is not None)
+
+
+async def lots_of_product(
+    ctx: Context, product_id: int, first: int, after: str | None
+) -> Page[Lot]:
+    _check_first(first)
+    after_id = decode_cursor(after) if after else None
+    rows, more = await ctx.loaders.lot_pages_by_product_id.load(
+        PageKey(product_id, first, after_id)
+    )
+    return Page(rows, more, after_id is not None)

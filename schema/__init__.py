@@ -1,0 +1,20 @@
+"""The GraphQL schema: Strawberry types only; every field calls into resolvers/."""
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
+
+from schema.catalog import CatalogMutation
+from schema.query import Query
+from schema.receiving import ReceivingMutation
+
+Mutation = merge_types("Mutation", (CatalogMutation, ReceivingMutation))
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    # Parsing and validating dominate small queries; identical documents repeat constantly.
+    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+)
+
+__all__ = ["schema"]

@@ -1,0 +1,304 @@
+"""The objects of the warehouse as GraphQL nodes: catalog, inventory, receiving, history."""
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry import relay
+
+from models import lifecycle
+from resolvers import lookup
+from resolvers.context import Context
+from schema.enums import (
+    AllocationStrategy,
+    LocationKind,
+    MovementKind,
+    PutawayTaskStatus,
+    ReceivingLineStatus,
+    ReceivingOrderStatus,
+    SerialEvent,
+    SerialStatus,
+    Tracking,
+)
+from schema.pagination import Connection, connection
+from schema.rows import FromRow
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A building with its own stock, time zone and picking strategy.")
+class Warehouse(FromRow):
+    loader_name = "warehouse_by_id"
+    id: relay.NodeID[int]
+    code: str
+    name: str
+    time_zone: str = strawberry.field(
+        description="IANA zone; decides what 'today' means for expiry."
+    )
+    allocation_strategy: AllocationStrategy
+    created_at: datetime
+
+    @strawberry.field
+    async def locations(self, info: Info) -> list["Location"]:
+        return Location.many(await info.context.loaders.locations_by_warehouse_id.load(self.id))
+
+
+@strawberry.type(
+    description="A place in a warehouse: receiving dock, storage bin, packing, shipping."
+)
+class Location(FromRow):
+    loader_name = "location_by_id"
+    id: relay.NodeID[int]
+    code: str
+    kind: LocationKind
+    warehouse_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return Warehouse.from_row(
+            await info.context.loaders.warehouse_by_id.load(self.warehouse_id)
+        )
+
+
+@strawberry.type(description="A product; serial-tracked or lot-tracked, never both.")
+class Product(FromRow):
+    loader_name = "product_by_id"
+    id: relay.NodeID[int]
+    sku: str
+    name: str
+    gtin: str | None = strawberry.field(description="GTIN-14, check digit validated.")
+    tracking: Tracking
+    created_at: datetime
+
+    @strawberry.field(description="Every unit carries its own serial number.")
+    def serial_tracked(self) -> bool:
+        return self.tracking is Tracking.SERIAL
+
+    @strawberry.field(description="Units are received and picked by lot, with optional expiry.")
+    def lot_tracked(self) -> bool:
+        return self.tracking is Tracking.LOT
+
+    @strawberry.field(description="This product's serials, oldest first.")
+    async def serials(
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
+        statuses: list[SerialStatus] | None = None,
+    ) -> Connection["Serial"]:
+        page = await lookup.serials_of_product(info.context, self.id, first, after, statuses)
+        return connection(Serial, page)
+
+    @strawberry.field(description="This product's lots, in order of first receipt.")
+    async def lots(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> Connection["Lot"]:
+        return connection(Lot, await lookup.lots_of_product(info.context, self.id, first, after))
+
+
+@strawberry.type(description="One physical item. Its number is exact-match and never reused.")
+class Serial(FromRow):
+    loader_name = "serial_by_id"
+    id: relay.NodeID[int]
+    serial_number: str
+    status: SerialStatus
+    received_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    product_id: strawberry.Private[int]
+    warehouse_id: strawberry.Private[int]
+    location_id: strawberry.Private[int | None]
+    receiving_line_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The events this serial can take now, from the lifecycle table.")
+    def allowed_events(self) -> list[SerialEvent]:
+        return lifecycle.allowed_events(self.status)
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return Warehouse.from_row(
+            await info.context.loaders.warehouse_by_id.load(self.warehouse_id)
+        )
+
+    @strawberry.field(description="Where the item is now; null before arrival and after shipping.")
+    async def location(self, info: Info) -> Location | None:
+        if self.location_id is None:
+            return None
+        return Location.maybe(await info.context.loaders.location_by_id.load(self.location_id))
+
+    @strawberry.field(description="The ASN line it was expected or received on.")
+    async def receiving_line(self, info: Info) -> "ReceivingLine | None":
+        if self.receiving_line_id is None:
+            return None
+        row = await info.context.loaders.receiving_line_by_id.load(self.receiving_line_id)
+        return ReceivingLine.maybe(row)
+
+    @strawberry.field(description="The complete audit trail, oldest first.")
+    async def movements(self, info: Info) -> list["Movement"]:
+        return Movement.many(await info.context.loaders.movements_by_serial_id.load(self.id))
+
+
+@strawberry.type(
+    description="A batch of one product. Numbers match case-insensitively and "
+    "keep the case first entered."
+)
+class Lot(FromRow):
+    loader_name = "lot_by_id"
+    id: relay.NodeID[int]
+    lot_number: str
+    expiry_date: date | None
+    received_at: datetime = strawberry.field(description="First receipt: the FIFO tie-breaker.")
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+
+    @strawberry.field(description="Every receipt and move of this lot, oldest first.")
+    async def movements(self, info: Info) -> list["Movement"]:
+        return Movement.many(await info.context.loaders.movements_by_lot_id.load(self.id))
+
+
+@strawberry.type(description="One immutable line of the audit trail.")
+class Movement(FromRow):
+    loader_name = "movement_by_id"
+    id: relay.NodeID[int]
+    kind: MovementKind
+    quantity: int
+    from_status: SerialStatus | None
+    to_status: SerialStatus | None
+    document_type: str
+    document_number: str
+    actor: str
+    occurred_at: datetime
+    product_id: strawberry.Private[int]
+    serial_id: strawberry.Private[int | None]
+    lot_id: strawberry.Private[int | None]
+    from_location_id: strawberry.Private[int | None]
+    to_location_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+
+    @strawberry.field
+    async def serial(self, info: Info) -> Serial | None:
+        if self.serial_id is None:
+            return None
+        return Serial.maybe(await info.context.loaders.serial_by_id.load(self.serial_id))
+
+    @strawberry.field
+    async def lot(self, info: Info) -> Lot | None:
+        if self.lot_id is None:
+            return None
+        return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
+
+    @strawberry.field
+    async def from_location(self, info: Info) -> Location | None:
+        if self.from_location_id is None:
+            return None
+        return Location.maybe(await info.context.loaders.location_by_id.load(self.from_location_id))
+
+    @strawberry.field
+    async def to_location(self, info: Info) -> Location | None:
+        if self.to_location_id is None:
+            return None
+        return Location.maybe(await info.context.loaders.location_by_id.load(self.to_location_id))
+
+
+@strawberry.type(description="An advance shipping notice: what a supplier will deliver.")
+class ReceivingOrder(FromRow):
+    loader_name = "receiving_order_by_id"
+    id: relay.NodeID[int]
+    number: str
+    supplier: str | None
+    status: ReceivingOrderStatus
+    created_at: datetime
+    updated_at: datetime
+    warehouse_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return Warehouse.from_row(
+            await info.context.loaders.warehouse_by_id.load(self.warehouse_id)
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list["ReceivingLine"]:
+        return ReceivingLine.many(await info.context.loaders.lines_by_order_id.load(self.id))
+
+
+@strawberry.type
+class ReceivingLine(FromRow):
+    loader_name = "receiving_line_by_id"
+    id: relay.NodeID[int]
+    line_number: int
+    expected_quantity: int
+    received_quantity: int
+    status: ReceivingLineStatus
+    product_id: strawberry.Private[int]
+    order_id: strawberry.Private[int]
+
+    @strawberry.field
+    def remaining_quantity(self) -> int:
+        return self.expected_quantity - self.received_quantity
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+
+    @strawberry.field
+    async def order(self, info: Info) -> ReceivingOrder:
+        row = await info.context.loaders.receiving_order_by_id.load(self.order_id)
+        return ReceivingOrder.from_row(row)
+
+    @strawberry.field(description="Serials planned or received on this line.")
+    async def serials(self, info: Info) -> list[Serial]:
+        return Serial.many(await info.context.loaders.serials_by_receiving_line_id.load(self.id))
+
+    @strawberry.field
+    async def putaway_tasks(self, info: Info) -> list["PutawayTask"]:
+        rows = await info.context.loaders.putaway_tasks_by_receiving_line_id.load(self.id)
+        return PutawayTask.many(rows)
+
+
+@strawberry.type(description="Move what a receipt staged on the dock into storage.")
+class PutawayTask(FromRow):
+    loader_name = "putaway_task_by_id"
+    id: relay.NodeID[int]
+    status: PutawayTaskStatus
+    quantity: int
+    received_at: datetime
+    created_at: datetime
+    completed_at: datetime | None
+    product_id: strawberry.Private[int]
+    lot_id: strawberry.Private[int | None]
+    from_location_id: strawberry.Private[int]
+    receiving_line_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+
+    @strawberry.field
+    async def lot(self, info: Info) -> Lot | None:
+        if self.lot_id is None:
+            return None
+        return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
+
+    @strawberry.field
+    async def from_location(self, info: Info) -> Location:
+        row = await info.context.loaders.location_by_id.load(self.from_location_id)
+        return Location.from_row(row)
+
+    @strawberry.field
+    async def receiving_line(self, info: Info) -> ReceivingLine:
+        row = await info.context.loaders.receiving_line_by_id.load(self.receiving_line_id)
+        return ReceivingLine.from_row(row)
+
+    @strawberry.field(description="The serials to put away (serial-tracked products).")
+    async def serials(self, info: Info) -> list[Serial]:
+        return Serial.many(await info.context.loaders.serials_by_putaway_task_id.load(self.id))

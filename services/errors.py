@@ -1,0 +1,91 @@
+"""Coded refusals. A use case either does all it was asked or raises `Refused` before
+committing anything, so a refusal never leaves a partial write behind."""
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class ErrorCode(enum.StrEnum):
+    # generic input
+    INVALID_VALUE = "INVALID_VALUE"
+    NOT_FOUND = "NOT_FOUND"
+    # another transaction changed the same rows first (a unique key raced): safe to retry
+    CONFLICT = "CONFLICT"
+    # catalog
+    DUPLICATE_CODE = "DUPLICATE_CODE"
+    DUPLICATE_SKU = "DUPLICATE_SKU"
+    DUPLICATE_GTIN = "DUPLICATE_GTIN"
+    INVALID_GTIN = "INVALID_GTIN"
+    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
+    TRACKING_CONFLICT = "TRACKING_CONFLICT"
+    TRACKING_LOCKED = "TRACKING_LOCKED"
+    # lifecycle
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    # receiving
+    DUPLICATE_ORDER_NUMBER = "DUPLICATE_ORDER_NUMBER"
+    ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
+    ORDER_NOT_CANCELLABLE = "ORDER_NOT_CANCELLABLE"
+    NO_RECEIVING_LOCATION = "NO_RECEIVING_LOCATION"
+    NOTHING_TO_RECEIVE = "NOTHING_TO_RECEIVE"
+    DUPLICATE_LINE = "DUPLICATE_LINE"
+    LINE_NOT_OPEN = "LINE_NOT_OPEN"
+    OVER_RECEIPT = "OVER_RECEIPT"
+    INVALID_SERIAL_NUMBER = "INVALID_SERIAL_NUMBER"
+    INVALID_LOT_NUMBER = "INVALID_LOT_NUMBER"
+    SERIALS_NOT_ALLOWED = "SERIALS_NOT_ALLOWED"
+    SERIALS_REQUIRED = "SERIALS_REQUIRED"
+    SERIAL_COUNT_MISMATCH = "SERIAL_COUNT_MISMATCH"
+    DUPLICATE_SERIAL = "DUPLICATE_SERIAL"
+    SERIAL_ALREADY_EXISTS = "SERIAL_ALREADY_EXISTS"
+    SERIAL_NOT_EXPECTED = "SERIAL_NOT_EXPECTED"
+    LOTS_NOT_ALLOWED = "LOTS_NOT_ALLOWED"
+    LOT_REQUIRED = "LOT_REQUIRED"
+    DUPLICATE_LOT = "DUPLICATE_LOT"
+    LOT_QUANTITY_MISMATCH = "LOT_QUANTITY_MISMATCH"
+    LOT_EXPIRY_CONFLICT = "LOT_EXPIRY_CONFLICT"
+    LOT_EXPIRED = "LOT_EXPIRED"
+    QUANTITY_NOT_POSITIVE = "QUANTITY_NOT_POSITIVE"
+    # putaway
+    TASK_NOT_OPEN = "TASK_NOT_OPEN"
+    LOCATION_NOT_STORAGE = "LOCATION_NOT_STORAGE"
+    PUTAWAY_QUANTITY_MISMATCH = "PUTAWAY_QUANTITY_MISMATCH"
+    SERIAL_NOT_ON_TASK = "SERIAL_NOT_ON_TASK"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input. `field` is the input path, e.g. `lines.0.lots.1`."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class Refused(Exception):
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        if not self.problems:
+            raise ValueError("a refusal needs at least one problem")
+        super().__init__("; ".join(p.message for p in self.problems))
+
+    @classmethod
+    def one(cls, code: ErrorCode, message: str, field: str | None = None) -> "Refused":
+        return cls([Problem(code, message, field)])
+
+
+class Problems:
+    """Collects every problem of an input before refusing, so a caller fixes them in one go."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        self.items.append(Problem(code, message, field))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise Refused(self.items)

@@ -1,0 +1,89 @@
+"""Batch reads for dataloaders and keyset pages for connections: one statement each."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from models import Base
+
+M = TypeVar("M", bound=Base)
+K = TypeVar("K")
+V = TypeVar("V")
+
+MAX_PAGE_SIZE = 100
+
+
+async def rows_by_ids(session: AsyncSession, model: type[M], ids: Sequence[int]) -> list[M | None]:
+    """Rows of `model` in the order of `ids`, None where a row does not exist."""
+    id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
+    found = {row.id: row for row in await session.scalars(select(model).where(id_column.in_(ids)))}  # type: ignore[attr-defined]
+    return [found.get(i) for i in ids]
+
+
+async def rows_grouped_by(
+    session: AsyncSession,
+    model: type[M],
+    key: InstrumentedAttribute[Any],
+    keys: Sequence[Any],
+    order_by: Sequence[Any] = (),
+) -> list[list[M]]:
+    """Rows whose `key` is in `keys`, grouped per key in the order of `keys`."""
+    id_column = model.id  # type: ignore[attr-defined]
+    query = select(model).where(key.in_(keys)).order_by(*order_by, id_column)
+    grouped: dict[Any, list[M]] = defaultdict(list)
+    for row in await session.scalars(query):
+        grouped[getattr(row, key.key)].append(row)
+    return [grouped.get(k, []) for k in keys]
+
+
+async def key_values(session: AsyncSession, query: Select[K, V]) -> dict[K, V]:
+    """A two-column query as a dict of first column to second."""
+    # Not dict(result): a Result has keys() (its column names), so dict() would misread it.
+    return dict((await session.execute(query)).all())
+
+
+async def keyset_page(
+    session: AsyncSession, query: Select[Any], *, first: int, after: int | None
+) -> tuple[list[Any], bool]:
+    """One page of a query ordered by primary key: rows with id > `after`, and whether more
+    follow. Keyset, not offset, so pages neither skip nor repeat rows while rows are added."""
+    entity = query.column_descriptions[0]["entity"]
+    if after is not None:
+        query = query.where(entity.id > after)
+    rows = list(await session.scalars(query.order_by(entity.id).limit(first + 1)))
+    return rows[:first], len(rows) > first
+
+
+async def keyset_pages_by_group(
+    session: AsyncSession,
+    model: type[M],
+    group: InstrumentedAttribute[Any],
+    group_keys: Sequence[Any],
+    *,
+    first: int,
+    after: int | None,
+    conditions: Sequence[ColumnElement[bool]] = (),
+) -> list[tuple[list[M], bool]]:
+    """The same keyset page (`first` rows after id `after`) of many groups in one statement,
+    e.g. the first 50 serials of each of 20 products: a window function numbers each
+    group's rows and the outer query keeps the first `first + 1` of each."""
+    id_column = model.id  # type: ignore[attr-defined]
+    where = [group.in_(group_keys), *conditions]
+    if after is not None:
+        where.append(id_column > after)
+    position = func.row_number().over(partition_by=group, order_by=id_column).label("position")
+    numbered = select(model, position).where(*where).subquery()
+    row = aliased(model, numbered)
+    query = (
+        select(row)
+        .where(numbered.c.position <= first + 1)
+        .order_by(numbered.c[group.key], numbered.c.id)
+    )
+    grouped: dict[Any, list[M]] = defaultdict(list)
+    for item in await session.scalars(query):
+        grouped[getattr(item, group.key)].append(item)
+    return [(grouped[key][:first], len(grouped[key]) > first) for key in group_keys]

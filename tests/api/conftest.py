@@ -1,0 +1,35 @@
+"""API tests run GraphQL documents through the real schema against `db` (both engines)."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from resolvers.context import Context
+from schema import schema
+from tests.conftest import Database
+
+Gql = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def gql(db: Database) -> Gql:
+    """Execute a document; fail the test on GraphQL errors unless `errors_ok`."""
+
+    async def execute(
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        actor: str = "tester",
+        errors_ok: bool = False,
+    ) -> dict[str, Any]:
+        context = Context(db.sessions, db.read_sessions, actor=actor)
+        result = await schema.execute(document, variable_values=variables, context_value=context)
+        if result.errors and not errors_ok:
+            raise AssertionError(f"GraphQL errors: {[str(e) for e in result.errors]}")
+        if errors_ok:
+            return {"data": result.data, "errors": [e.message for e in result.errors or []]}
+        assert result.data is not None
+        return result.data
+
+    return execute

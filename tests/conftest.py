@@ -1,0 +1,142 @@
+"""Every test that takes `db` runs twice: on the embedded SQLite default and on PostgreSQL.
+
+PostgreSQL comes from TRACKLINE_TEST_POSTGRES_URL (default: the local server with trust
+auth). Each run creates its own database and drops it at the end, so runs never see each
+other's rows. Without a reachable server the PostgreSQL half is skipped with a message;
+under CI (CI=true) that is a failure instead, so a green CI always means both engines.
+"""
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from models import Base
+from trackline.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from trackline.migrate import upgrade_to_head
+from trackline.settings import normalize_database_url
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRACKLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+ENGINES = [e for e in os.environ.get("TRACKLINE_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
+UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Database:
+    """What a test needs of one database: its engine and the two session factories."""
+
+    name: str
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+
+    def count_statements(self) -> "StatementCounter":
+        return StatementCounter(self.engine)
+
+
+class StatementCounter:
+    """Counts the SQL statements run while it is open (transaction control excluded)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _on_execute(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __enter__(self) -> "StatementCounter":
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy, which is far faster than migrating."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade_to_head(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _admin(dsn: str, *statements: str) -> None:
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated database for this run (created on a loop of its own, as this runs
+    before the tests' loop is needed)."""
+    admin = make_url(normalize_database_url(POSTGRES_ADMIN_URL))
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"trackline_test_{os.getpid()}"
+    try:
+        asyncio.run(_admin(dsn, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        message = f"PostgreSQL is not reachable at {admin.host}:{admin.port} ({exc})"
+        if UNDER_CI:
+            pytest.fail(f"{message}; under CI both engines must run", pytrace=False)
+        pytest.skip(f"{message}: PostgreSQL tests skipped")
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(url)
+        yield url
+    finally:
+        asyncio.run(_admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database on one engine (sync: set-up runs its own loop)."""
+    if request.param == "sqlite":
+        path = tmp_path / "trackline.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    engine = create_engine(database_url)
+    name = engine.dialect.name
+    try:
+        yield Database(
+            name,
+            database_url,
+            engine,
+            create_sessionmaker(engine),
+            create_read_sessionmaker(engine),
+        )
+    finally:
+        if name == "postgresql":
+            await _truncate_all(engine)
+        await engine.dispose()

@@ -1,0 +1,1 @@
+"""Trackline: serial-number and lot tracking for warehouses."""

@@ -1,0 +1,97 @@
+"""The `trackline` command: serve, migrate, seed-demo, export-schema."""
+
+import asyncio
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from trackline.db import create_engine, create_sessionmaker
+from trackline.demo import seed_demo
+from trackline.migrate import upgrade_to_head
+from trackline.settings import Settings
+
+cli = typer.Typer(help="Serial-number and lot tracking for warehouses.", no_args_is_help=True)
+console = Console()
+
+
+def _database_url(database_url: str | None) -> str:
+    return (
+        Settings.from_env().database_url
+        if database_url is None
+        else Settings(database_url=database_url).database_url
+    )
+
+
+DatabaseOption = typer.Option(
+    None, "--database-url", envvar="DATABASE_URL", help="Default: SQLite file var/trackline.sqlite3"
+)
+
+
+@cli.command()
+def migrate(database_url: str | None = DatabaseOption) -> None:
+    """Upgrade the database schema to the newest version."""
+    url = _database_url(database_url)
+    upgrade_to_head(url)
+    console.print(f"[green]Database is up to date[/green] ({_safe(url)})")
+
+
+async def _seed(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        return await seed_demo(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@cli.command("seed-demo")
+def seed_demo_command(database_url: str | None = DatabaseOption) -> None:
+    """Load demo data (a warehouse, three products, two ASNs) into an empty database."""
+    url = _database_url(database_url)
+    upgrade_to_head(url)
+    if asyncio.run(_seed(url)):
+        console.print("[green]Demo data loaded.[/green]")
+    else:
+        console.print("Demo data not loaded: the database already has warehouses.")
+
+
+@cli.command()
+def serve(
+    database_url: str | None = DatabaseOption,
+    host: str = typer.Option("127.0.0.1", envvar="TRACKLINE_HOST"),
+    port: int = typer.Option(8000, envvar="TRACKLINE_PORT"),
+    demo: bool = typer.Option(False, help="Load the demo data first if the database is empty."),
+) -> None:
+    """Migrate the database, then serve the API and the admin."""
+    from trackline.app import create_app
+
+    url = _database_url(database_url)
+    upgrade_to_head(url)
+    if demo and asyncio.run(_seed(url)):
+        console.print("[green]Demo data loaded.[/green]")
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]Trackline[/bold] on {_safe(url)}")
+    console.print(f"  GraphQL console  {base}/graphql")
+    console.print(f"  GraphQL endpoint {base}/graphql  (POST)")
+    console.print(f"  Health           {base}/health")
+    uvicorn.run(create_app(url), host=host, port=port, log_level="info", ws="websockets-sansio")
+
+
+@cli.command("export-schema")
+def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
+    """Write the GraphQL SDL (checked by a test against the committed file)."""
+    from schema import schema
+
+    path.write_text(schema.as_str() + "\n")
+    console.print(f"Wrote {path}")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    cli()
