@@ -253,6 +253,7 @@ async def _validate_receipt(
     products = await _products(session, {line.product_id for line in order_lines.values()})
     seen_lines = Counter(receipt.line_id for receipt in lines)
     plans: list[_PlannedLine] = []
+    indexes: list[int] = []  # each plan's index in the request, for problem fields
     for i, receipt in enumerate(lines):
         at = f"lines.{i}"
         line = order_lines.get(receipt.line_id)
@@ -277,10 +278,11 @@ async def _validate_receipt(
         plan = await _validate_line(session, receipt, line, product, today, problems, at)
         if plan is not None:
             plans.append(plan)
+            indexes.append(i)
     _refuse_duplicates_across_lines(
         [
             (p.product.id, i, p.new_serials + [s.serial_number for s in p.expected_serials])
-            for i, p in enumerate(plans)
+            for i, p in zip(indexes, plans, strict=True)
         ],
         problems,
         "serialNumbers",
@@ -374,8 +376,9 @@ async def _validate_serial_line(
         if s.status is not SerialStatus.RELEASED
     }
     plan = _PlannedLine(line, product, count)
-    if expected:
-        # The ASN named its serials: only those may arrive on this line.
+    if any(s.status is SerialStatus.EXPECTED for s in expected.values()):
+        # The ASN named its serials: only those may arrive on this line. (Serials received
+        # on a line without a list also carry its id, so their presence proves nothing.)
         for number in numbers:
             serial = expected.get(number)
             if serial is None:
@@ -505,6 +508,8 @@ def _refuse_lot_expiry_disagreements(plans: list[_PlannedLine], problems: Proble
     seen: dict[tuple[int, str], date | None] = {}
     for plan in plans:
         for lot in plan.lots:
+            if lot.existing is not None:
+                continue  # already checked against its stored expiry
             key = (plan.product.id, lot.key)
             if key in seen and seen[key] != lot.entry.expiry_date:
                 problems.add(
@@ -526,6 +531,7 @@ async def _write_receipt(
     document = document_for(order)
     result = ReceiptResult(order, [], [], [])
     records: list[MovementRecord] = []
+    new_lots: dict[tuple[int, str], Lot] = {}  # a new lot may be on several lines
     for plan in plans:
         line, product = plan.line, plan.product
         serials: list[Serial] = []
@@ -542,7 +548,7 @@ async def _write_receipt(
                 to_location_id=dock.id,
             )
         if plan.new_serials:
-            serials += await create_serials(
+            created = await create_serials(
                 session,
                 product_id=product.id,
                 numbers=plan.new_serials,
@@ -553,6 +559,9 @@ async def _write_receipt(
                 document=document,
                 actor=actor,
             )
+            for serial in created:
+                serial.received_at = now
+            serials += created
         if serials:
             task = _putaway_task(order, line, dock, None, len(serials), now)
             session.add(task)
@@ -562,7 +571,11 @@ async def _write_receipt(
             result.putaway_tasks.append(task)
             result.serials += serials
         for planned in plan.lots:
-            lot = planned.existing or await _new_lot(session, product, planned, now)
+            lot = planned.existing or new_lots.get((product.id, planned.key))
+            if lot is None:
+                lot = new_lots[(product.id, planned.key)] = await _new_lot(
+                    session, product, planned, now
+                )
             result.lots.append(lot)
             records.append(
                 MovementRecord(
