@@ -3,21 +3,28 @@
 from models.base import Base
 from models.catalog import Location, Product, Warehouse
 from models.enums import (
+    AllocationStatus,
     AllocationStrategy,
     LocationKind,
     MovementKind,
+    OutboundOrderStatus,
+    PickTaskStatus,
     PutawayTaskStatus,
     ReceivingLineStatus,
     ReceivingOrderStatus,
     SerialEvent,
     SerialStatus,
+    ShipmentStatus,
     Tracking,
 )
 from models.inventory import Lot, Serial, StockBalance
 from models.movement import Movement
+from models.outbound import Allocation, OutboundLine, OutboundOrder, PickTask, Shipment
 from models.receiving import PutawayTask, ReceivingLine, ReceivingOrder
 
 __all__ = [
+    "Allocation",
+    "AllocationStatus",
     "AllocationStrategy",
     "Base",
     "Location",
@@ -25,6 +32,11 @@ __all__ = [
     "Lot",
     "Movement",
     "MovementKind",
+    "OutboundLine",
+    "OutboundOrder",
+    "OutboundOrderStatus",
+    "PickTask",
+    "PickTaskStatus",
     "Product",
     "PutawayTask",
     "PutawayTaskStatus",
@@ -35,6 +47,8 @@ __all__ = [
     "Serial",
     "SerialEvent",
     "SerialStatus",
+    "Shipment",
+    "ShipmentStatus",
     "StockBalance",
     "Tracking",
     "Warehouse",

@@ -58,6 +58,8 @@ class MovementKind(enum.StrEnum):
     CANCEL = "CANCEL"
     RETURN = "RETURN"
     RELEASE = "RELEASE"
+    HOLD = "HOLD"
+    RELEASE_HOLD = "RELEASE_HOLD"
 
 
 class ReceivingOrderStatus(enum.StrEnum):
@@ -79,3 +81,33 @@ class ReceivingLineStatus(enum.StrEnum):
 class PutawayTaskStatus(enum.StrEnum):
     OPEN = "OPEN"
     DONE = "DONE"
+
+
+class OutboundOrderStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    ALLOCATED = "ALLOCATED"
+    PICKING = "PICKING"
+    PICKED = "PICKED"
+    PACKED = "PACKED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+class AllocationStatus(enum.StrEnum):
+    ALLOCATED = "ALLOCATED"
+    PICKED = "PICKED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+    RETURNED = "RETURNED"
+
+
+class PickTaskStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    DONE = "DONE"
+    SHORT = "SHORT"
+    CANCELLED = "CANCELLED"
+
+
+class ShipmentStatus(enum.StrEnum):
+    PACKED = "PACKED"
+    DISPATCHED = "DISPATCHED"

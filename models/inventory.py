@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -69,6 +70,9 @@ class Lot(Base):
     expiry_date: Mapped[date | None] = mapped_column(Date)
     # First receipt: the FIFO fallback between lots of equal expiry.
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # A recall hold blocks allocation until released (both are movements).
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 

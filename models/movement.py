@@ -28,8 +28,9 @@ class Movement(Base):
     to_status: Mapped[SerialStatus | None] = mapped_column(_enum(SerialStatus, "to_status"))
     from_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     to_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
-    # The document that caused it, e.g. ("RECEIVING_ORDER", "ASN-1001").
+    # The document that caused it, e.g. ("RECEIVING_ORDER", "ASN-1001"), ("ORDER", "SO-7").
     document_type: Mapped[str] = mapped_column(String(32))
     document_number: Mapped[str] = mapped_column(String(64))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"))
     actor: Mapped[str] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -5,9 +5,11 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from schema.catalog import CatalogMutation
-from schema.query import Query
+from schema.query import CoreQuery
 from schema.receiving import ReceivingMutation
 
+# Each domain module contributes its own root fields.
+Query = merge_types("Query", (CoreQuery,))
 Mutation = merge_types("Mutation", (CatalogMutation, ReceivingMutation))
 
 schema = strawberry.Schema(

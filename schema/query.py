@@ -11,7 +11,7 @@ from schema.pagination import Connection, connection
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     node: relay.Node = relay.node(description="Any object by its global id.")
     nodes: list[relay.Node] = relay.node(description="Several objects by global id.")
 

@@ -29,6 +29,7 @@ class MovementRecord:
     to_status: SerialStatus | None = None
     from_location_id: int | None = None
     to_location_id: int | None = None
+    shipment_id: int | None = None
 
 
 async def record_movements(
@@ -51,6 +52,7 @@ async def record_movements(
                 "to_status": r.to_status,
                 "from_location_id": r.from_location_id,
                 "to_location_id": r.to_location_id,
+                "shipment_id": r.shipment_id,
                 "document_type": document.type,
                 "document_number": document.number,
                 "actor": actor,

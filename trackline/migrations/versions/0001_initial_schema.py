@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 15:52:45.356465
+Create Date: 2026-11-27 16:04:20.427430
 """
 
 from collections.abc import Sequence
@@ -106,6 +106,8 @@ def upgrade() -> None:
         sa.Column("lot_key", sa.String(length=192), nullable=False),
         sa.Column("expiry_date", sa.Date(), nullable=True),
         sa.Column("received_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("on_hold", sa.Boolean(), nullable=False),
+        sa.Column("hold_reason", sa.String(length=500), nullable=True),
         sa.Column("created_at", models.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"], ["product.id"], name=op.f("fk_lot_product_id_product")
@@ -115,6 +117,45 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lot_product_id"), ["product_id"], unique=False)
+
+    op.create_table(
+        "outbound_order",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("warehouse_id", sa.Integer(), nullable=False),
+        sa.Column("customer_reference", sa.String(length=200), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "OPEN",
+                "ALLOCATED",
+                "PICKING",
+                "PICKED",
+                "PACKED",
+                "SHIPPED",
+                "CANCELLED",
+                name="status_valid",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["warehouse_id"],
+            ["warehouse.id"],
+            name=op.f("fk_outbound_order_warehouse_id_warehouse"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_order")),
+        sa.UniqueConstraint("number", name=op.f("uq_outbound_order_number")),
+    )
+    with op.batch_alter_table("outbound_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbound_order_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbound_order_warehouse_id"), ["warehouse_id"], unique=False
+        )
 
     op.create_table(
         "receiving_order",
@@ -150,6 +191,48 @@ def upgrade() -> None:
     with op.batch_alter_table("receiving_order", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_receiving_order_warehouse_id"), ["warehouse_id"], unique=False
+        )
+
+    op.create_table(
+        "outbound_line",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("line_number", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("allocated_quantity", sa.Integer(), nullable=False),
+        sa.Column("picked_quantity", sa.Integer(), nullable=False),
+        sa.Column("shipped_quantity", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "allocated_quantity >= 0 AND allocated_quantity <= quantity",
+            name=op.f("ck_outbound_line_allocated_within"),
+        ),
+        sa.CheckConstraint(
+            "picked_quantity >= 0 AND picked_quantity <= allocated_quantity",
+            name=op.f("ck_outbound_line_picked_within"),
+        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_outbound_line_quantity_positive")),
+        sa.CheckConstraint(
+            "shipped_quantity >= 0 AND shipped_quantity <= picked_quantity",
+            name=op.f("ck_outbound_line_shipped_within"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["outbound_order.id"],
+            name=op.f("fk_outbound_line_order_id_outbound_order"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_outbound_line_product_id_product")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_line")),
+        sa.UniqueConstraint(
+            "order_id", "line_number", name=op.f("uq_outbound_line_order_id_line_number")
+        ),
+    )
+    with op.batch_alter_table("outbound_line", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbound_line_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbound_line_product_id"), ["product_id"], unique=False
         )
 
     op.create_table(
@@ -200,6 +283,34 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_receiving_line_product_id"), ["product_id"], unique=False
         )
+
+    op.create_table(
+        "shipment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("carrier", sa.String(length=100), nullable=True),
+        sa.Column("tracking_number", sa.String(length=100), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PACKED",
+                "DISPATCHED",
+                name="status_valid",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("dispatched_at", models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["outbound_order.id"], name=op.f("fk_shipment_order_id_outbound_order")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shipment")),
+    )
+    with op.batch_alter_table("shipment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shipment_order_id"), ["order_id"], unique=False)
 
     op.create_table(
         "stock_balance",
@@ -360,6 +471,77 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "allocation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("serial_id", sa.Integer(), nullable=True),
+        sa.Column("lot_id", sa.Integer(), nullable=True),
+        sa.Column("stock_balance_id", sa.Integer(), nullable=True),
+        sa.Column("received_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("picked_quantity", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "ALLOCATED",
+                "PICKED",
+                "SHIPPED",
+                "CANCELLED",
+                "RETURNED",
+                name="status_valid",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("shipment_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "picked_quantity >= 0 AND picked_quantity <= quantity",
+            name=op.f("ck_allocation_picked_within"),
+        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_allocation_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["line_id"], ["outbound_line.id"], name=op.f("fk_allocation_line_id_outbound_line")
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["location.id"], name=op.f("fk_allocation_location_id_location")
+        ),
+        sa.ForeignKeyConstraint(["lot_id"], ["lot.id"], name=op.f("fk_allocation_lot_id_lot")),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["outbound_order.id"], name=op.f("fk_allocation_order_id_outbound_order")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_allocation_product_id_product")
+        ),
+        sa.ForeignKeyConstraint(
+            ["serial_id"], ["serial.id"], name=op.f("fk_allocation_serial_id_serial")
+        ),
+        sa.ForeignKeyConstraint(
+            ["shipment_id"], ["shipment.id"], name=op.f("fk_allocation_shipment_id_shipment")
+        ),
+        sa.ForeignKeyConstraint(
+            ["stock_balance_id"],
+            ["stock_balance.id"],
+            name=op.f("fk_allocation_stock_balance_id_stock_balance"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation")),
+    )
+    with op.batch_alter_table("allocation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_allocation_line_id"), ["line_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_allocation_lot_id"), ["lot_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_allocation_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_allocation_serial_id"), ["serial_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_allocation_shipment_id"), ["shipment_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_allocation_status"), ["status"], unique=False)
+
+    op.create_table(
         "movement",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -374,6 +556,8 @@ def upgrade() -> None:
                 "CANCEL",
                 "RETURN",
                 "RELEASE",
+                "HOLD",
+                "RELEASE_HOLD",
                 name="kind_valid",
                 native_enum=False,
                 create_constraint=True,
@@ -423,6 +607,7 @@ def upgrade() -> None:
         sa.Column("to_location_id", sa.Integer(), nullable=True),
         sa.Column("document_type", sa.String(length=32), nullable=False),
         sa.Column("document_number", sa.String(length=64), nullable=False),
+        sa.Column("shipment_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("occurred_at", models.base.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_movement_quantity_positive")),
@@ -439,6 +624,9 @@ def upgrade() -> None:
             ["serial_id"], ["serial.id"], name=op.f("fk_movement_serial_id_serial")
         ),
         sa.ForeignKeyConstraint(
+            ["shipment_id"], ["shipment.id"], name=op.f("fk_movement_shipment_id_shipment")
+        ),
+        sa.ForeignKeyConstraint(
             ["to_location_id"], ["location.id"], name=op.f("fk_movement_to_location_id_location")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_movement")),
@@ -448,17 +636,69 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_movement_product_id"), ["product_id"], unique=False)
         batch_op.create_index("ix_movement_serial_id_id", ["serial_id", "id"], unique=False)
 
+    op.create_table(
+        "pick_task",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("allocation_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "OPEN",
+                "DONE",
+                "SHORT",
+                "CANCELLED",
+                name="status_valid",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["allocation_id"], ["allocation.id"], name=op.f("fk_pick_task_allocation_id_allocation")
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["location.id"], name=op.f("fk_pick_task_location_id_location")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["outbound_order.id"], name=op.f("fk_pick_task_order_id_outbound_order")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pick_task")),
+        sa.UniqueConstraint("allocation_id", name=op.f("uq_pick_task_allocation_id")),
+    )
+    with op.batch_alter_table("pick_task", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pick_task_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pick_task_status"), ["status"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("pick_task", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pick_task_status"))
+        batch_op.drop_index(batch_op.f("ix_pick_task_order_id"))
+
+    op.drop_table("pick_task")
     with op.batch_alter_table("movement", schema=None) as batch_op:
         batch_op.drop_index("ix_movement_serial_id_id")
         batch_op.drop_index(batch_op.f("ix_movement_product_id"))
         batch_op.drop_index("ix_movement_lot_id_id")
 
     op.drop_table("movement")
+    with op.batch_alter_table("allocation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_allocation_status"))
+        batch_op.drop_index(batch_op.f("ix_allocation_shipment_id"))
+        batch_op.drop_index(batch_op.f("ix_allocation_serial_id"))
+        batch_op.drop_index(batch_op.f("ix_allocation_order_id"))
+        batch_op.drop_index(batch_op.f("ix_allocation_lot_id"))
+        batch_op.drop_index(batch_op.f("ix_allocation_line_id"))
+
+    op.drop_table("allocation")
     with op.batch_alter_table("serial", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_serial_product_id_serial_number",
@@ -485,15 +725,29 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_stock_balance_lot_id"))
 
     op.drop_table("stock_balance")
+    with op.batch_alter_table("shipment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shipment_order_id"))
+
+    op.drop_table("shipment")
     with op.batch_alter_table("receiving_line", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_receiving_line_product_id"))
         batch_op.drop_index(batch_op.f("ix_receiving_line_order_id"))
 
     op.drop_table("receiving_line")
+    with op.batch_alter_table("outbound_line", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_line_product_id"))
+        batch_op.drop_index(batch_op.f("ix_outbound_line_order_id"))
+
+    op.drop_table("outbound_line")
     with op.batch_alter_table("receiving_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_receiving_order_warehouse_id"))
 
     op.drop_table("receiving_order")
+    with op.batch_alter_table("outbound_order", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_order_warehouse_id"))
+        batch_op.drop_index(batch_op.f("ix_outbound_order_status"))
+
+    op.drop_table("outbound_order")
     with op.batch_alter_table("lot", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lot_product_id"))
 
