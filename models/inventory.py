@@ -20,6 +20,10 @@ from models.catalog import _enum
 from models.enums import SerialStatus
 
 NUMBER_MAX_LENGTH = 64
+# Casefolding can lengthen a string ("ß" -> "ss"), hence room for three times the number.
+SEARCH_KEY = String(NUMBER_MAX_LENGTH * 3).with_variant(
+    String(NUMBER_MAX_LENGTH * 3, collation="C"), "postgresql"
+)
 
 
 class Serial(Base):
@@ -39,11 +43,17 @@ class Serial(Base):
             sqlite_where=text("status <> 'RELEASED'"),
             postgresql_where=text("status <> 'RELEASED'"),
         ),
+        # Serial look-up by prefix: a range on `serial_key` read from this index.
+        Index("ix_serial_serial_key", "serial_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     serial_number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
+    # The number casefolded, for case-insensitive look-up. Compared in code-point order on
+    # both engines (PostgreSQL's "C" collation, SQLite's BINARY), so a prefix is one
+    # contiguous index range whatever the database's locale.
+    serial_key: Mapped[str] = mapped_column(SEARCH_KEY)
     status: Mapped[SerialStatus] = mapped_column(_enum(SerialStatus, "status"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)

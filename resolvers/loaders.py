@@ -9,20 +9,26 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    Allocation,
     Base,
     Location,
     Lot,
     Movement,
+    OutboundLine,
+    OutboundOrder,
+    PickTask,
     Product,
     PutawayTask,
     ReceivingLine,
     ReceivingOrder,
     Serial,
     SerialStatus,
+    Shipment,
     Warehouse,
 )
 from services.movements import movements_by_lot_ids, movements_by_serial_ids
 from services.queries import keyset_pages_by_group, rows_by_ids, rows_grouped_by
+from services.stock_levels import StockPosition, positions_by_lot, positions_by_product
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -125,6 +131,19 @@ class Loaders:
     putaway_tasks_by_receiving_line_id: SessionLoader[int, list[PutawayTask]]
     serial_pages_by_product_id: SessionLoader[PageKey, Page[Serial]]
     lot_pages_by_product_id: SessionLoader[PageKey, Page[Lot]]
+    order_by_id: SessionLoader[int, OutboundOrder | None]
+    order_line_by_id: SessionLoader[int, OutboundLine | None]
+    allocation_by_id: SessionLoader[int, Allocation | None]
+    pick_task_by_id: SessionLoader[int, PickTask | None]
+    shipment_by_id: SessionLoader[int, Shipment | None]
+    lines_by_outbound_order_id: SessionLoader[int, list[OutboundLine]]
+    allocations_by_order_line_id: SessionLoader[int, list[Allocation]]
+    allocations_by_shipment_id: SessionLoader[int, list[Allocation]]
+    pick_tasks_by_order_id: SessionLoader[int, list[PickTask]]
+    pick_task_by_allocation_id: SessionLoader[int, list[PickTask]]
+    shipments_by_order_id: SessionLoader[int, list[Shipment]]
+    stock_by_product_id: SessionLoader[int, list[StockPosition]]
+    stock_by_lot_id: SessionLoader[int, list[StockPosition]]
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession]) -> "Loaders":
@@ -157,4 +176,19 @@ class Loaders:
             ),
             serial_pages_by_product_id=_pages(sessions, Serial, Serial.product_id, Serial.status),
             lot_pages_by_product_id=_pages(sessions, Lot, Lot.product_id),
+            order_by_id=_by_id(sessions, OutboundOrder),
+            order_line_by_id=_by_id(sessions, OutboundLine),
+            allocation_by_id=_by_id(sessions, Allocation),
+            pick_task_by_id=_by_id(sessions, PickTask),
+            shipment_by_id=_by_id(sessions, Shipment),
+            lines_by_outbound_order_id=_grouped(
+                sessions, OutboundLine, OutboundLine.order_id, [OutboundLine.line_number]
+            ),
+            allocations_by_order_line_id=_grouped(sessions, Allocation, Allocation.line_id),
+            allocations_by_shipment_id=_grouped(sessions, Allocation, Allocation.shipment_id),
+            pick_tasks_by_order_id=_grouped(sessions, PickTask, PickTask.order_id),
+            pick_task_by_allocation_id=_grouped(sessions, PickTask, PickTask.allocation_id),
+            shipments_by_order_id=_grouped(sessions, Shipment, Shipment.order_id),
+            stock_by_product_id=SessionLoader(sessions, positions_by_product),
+            stock_by_lot_id=SessionLoader(sessions, positions_by_lot),
         )

@@ -8,6 +8,8 @@ from sqlalchemy import Select, select
 
 from models import (
     Lot,
+    OutboundOrder,
+    OutboundOrderStatus,
     Product,
     PutawayTask,
     PutawayTaskStatus,
@@ -133,3 +135,8 @@ async def lots_of_product(
         PageKey(product_id, first, after_id)
     )
     return Page(rows, more, after_id is not None)
+
+
+def orders_query(statuses: list[OutboundOrderStatus] | None) -> Select[Any]:
+    query = select(OutboundOrder)
+    return query.where(OutboundOrder.status.in_(statuses)) if statuses else query

@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from models import Location, Product, PutawayTask, ReceivingLine, ReceivingOrder, Warehouse
+from models import Location, PutawayTask, ReceivingLine, ReceivingOrder
 from resolvers.context import Context
 from resolvers.ids import decode
+from resolvers.keys import product_ids_for, warehouse_id_for
 from resolvers.outcome import Refusal, attempt
 from services import putaway, receiving
 from services.errors import ErrorCode, Problems, Refused
@@ -41,43 +42,6 @@ class PlacementArgs:
     serial_numbers: list[str] = field(default_factory=list)
 
 
-async def _warehouse_id(
-    session: AsyncSession, warehouse_id: relay.GlobalID | None, warehouse_code: str | None
-) -> int:
-    if warehouse_id is not None:
-        return decode(warehouse_id, "Warehouse", "warehouseId")
-    found = await session.scalar(
-        select(Warehouse.id).where(Warehouse.code == (warehouse_code or "").strip())
-    )
-    if found is None:
-        raise Refused.one(ErrorCode.NOT_FOUND, f"no warehouse {warehouse_code!r}", "warehouseCode")
-    return found
-
-
-async def _product_ids(session: AsyncSession, lines: list[PlannedLineArgs]) -> list[int]:
-    """Each line names its product by id or by SKU."""
-    problems = Problems()
-    skus = {line.product_sku.strip() for line in lines if line.product_sku}
-    by_sku = await key_values(session, select(Product.sku, Product.id).where(Product.sku.in_(skus)))
-    ids = []
-    for i, line in enumerate(lines):
-        if line.product_id is not None:
-            try:
-                ids.append(decode(line.product_id, "Product", f"lines.{i}.productId"))
-            except Refused as refused:
-                problems.items += refused.problems
-        elif line.product_sku and line.product_sku.strip() in by_sku:
-            ids.append(by_sku[line.product_sku.strip()])
-        else:
-            problems.add(
-                ErrorCode.NOT_FOUND,
-                f"no product {line.product_sku!r}: give productId or an existing productSku",
-                f"lines.{i}.productSku",
-            )
-    problems.raise_if_any()
-    return ids
-
-
 async def plan_receiving_order(
     ctx: Context,
     *,
@@ -88,11 +52,13 @@ async def plan_receiving_order(
     lines: list[PlannedLineArgs],
 ) -> ReceivingOrder | Refusal:
     async def use_case(session: AsyncSession) -> ReceivingOrder:
-        product_ids = await _product_ids(session, lines)
+        product_ids = await product_ids_for(
+            session, [(line.product_id, line.product_sku) for line in lines]
+        )
         return await receiving.plan_receiving_order(
             session,
             number=number,
-            warehouse_id=await _warehouse_id(session, warehouse_id, warehouse_code),
+            warehouse_id=await warehouse_id_for(session, warehouse_id, warehouse_code),
             supplier=supplier,
             lines=[
                 receiving.PlannedLine(pid, line.expected_quantity, line.expected_serial_numbers)

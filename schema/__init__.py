@@ -5,12 +5,19 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from schema.catalog import CatalogMutation
+from schema.outbound import OutboundMutation, OutboundQuery
 from schema.query import CoreQuery
 from schema.receiving import ReceivingMutation
 
 # Each domain module contributes its own root fields.
-Query = merge_types("Query", (CoreQuery,))
-Mutation = merge_types("Mutation", (CatalogMutation, ReceivingMutation))
+Query = merge_types(
+    "Query",
+    (
+        CoreQuery,
+        OutboundQuery,
+    ),
+)
+Mutation = merge_types("Mutation", (CatalogMutation, ReceivingMutation, OutboundMutation))
 
 schema = strawberry.Schema(
     query=Query,

@@ -7,14 +7,18 @@ themselves and mypy sees real types.
 import strawberry
 
 from models.enums import (
+    AllocationStatus,
     AllocationStrategy,
     LocationKind,
     MovementKind,
+    OutboundOrderStatus,
+    PickTaskStatus,
     PutawayTaskStatus,
     ReceivingLineStatus,
     ReceivingOrderStatus,
     SerialEvent,
     SerialStatus,
+    ShipmentStatus,
     Tracking,
 )
 from services.errors import ErrorCode
@@ -35,17 +39,25 @@ strawberry.enum(MovementKind)
 strawberry.enum(ReceivingOrderStatus)
 strawberry.enum(ReceivingLineStatus)
 strawberry.enum(PutawayTaskStatus)
+strawberry.enum(OutboundOrderStatus)
+strawberry.enum(AllocationStatus)
+strawberry.enum(PickTaskStatus)
+strawberry.enum(ShipmentStatus)
 strawberry.enum(ErrorCode, description="Why a mutation was refused; stable to branch on.")
 
 __all__ = [
+    "AllocationStatus",
     "AllocationStrategy",
     "ErrorCode",
     "LocationKind",
     "MovementKind",
+    "OutboundOrderStatus",
+    "PickTaskStatus",
     "PutawayTaskStatus",
     "ReceivingLineStatus",
     "ReceivingOrderStatus",
     "SerialEvent",
     "SerialStatus",
+    "ShipmentStatus",
     "Tracking",
 ]

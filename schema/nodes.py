@@ -1,6 +1,7 @@
 """The objects of the warehouse as GraphQL nodes: catalog, inventory, receiving, history."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -22,7 +23,11 @@ from schema.enums import (
 from schema.pagination import Connection, connection
 from schema.rows import FromRow
 
+if TYPE_CHECKING:
+    from schema.stock import StockSummary
+
 Info = strawberry.Info[Context, None]
+StockSummaryType = Annotated["StockSummary", strawberry.lazy("schema.stock")]
 
 
 @strawberry.type(description="A building with its own stock, time zone and picking strategy.")
@@ -88,6 +93,12 @@ class Product(FromRow):
         page = await lookup.serials_of_product(info.context, self.id, first, after, statuses)
         return connection(Serial, page)
 
+    @strawberry.field(description="On hand, allocated and available, by location and lot.")
+    async def stock(self, info: Info) -> StockSummaryType:
+        from schema.stock import summarize
+
+        return summarize(await info.context.loaders.stock_by_product_id.load(self.id))
+
     @strawberry.field(description="This product's lots, in order of first receipt.")
     async def lots(
         self, info: Info, first: int = 50, after: str | None = None
@@ -151,11 +162,19 @@ class Lot(FromRow):
     lot_number: str
     expiry_date: date | None
     received_at: datetime = strawberry.field(description="First receipt: the FIFO tie-breaker.")
+    on_hold: bool = strawberry.field(description="A held lot is never allocated.")
+    hold_reason: str | None
     product_id: strawberry.Private[int]
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
         return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+
+    @strawberry.field(description="On hand, allocated and available, by location.")
+    async def stock(self, info: Info) -> StockSummaryType:
+        from schema.stock import summarize
+
+        return summarize(await info.context.loaders.stock_by_lot_id.load(self.id))
 
     @strawberry.field(description="Every receipt and move of this lot, oldest first.")
     async def movements(self, info: Info) -> list["Movement"]:

@@ -33,6 +33,12 @@ def lot_key(lot_number: str) -> str:
     return lot_number.casefold()
 
 
+def serial_key(serial_number: str) -> str:
+    """What serial look-up compares: the number casefolded. Serials themselves still match
+    exactly; this only lets people find "sn-1002" by typing it in any case."""
+    return serial_number.casefold()
+
+
 def gtin_check_digit(body: str) -> int:
     """GS1 mod-10 check digit of the digits before it."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))

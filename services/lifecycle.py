@@ -17,6 +17,7 @@ from models import MovementKind, Serial, SerialEvent, SerialStatus
 from models.base import utc_now
 from models.lifecycle import IllegalTransition, next_status
 from services.errors import ErrorCode, Problems
+from services.identifiers import serial_key
 from services.movements import Document, MovementRecord, record_movements
 
 
@@ -48,6 +49,7 @@ async def apply_event(
     actor: str,
     to_location_id: int | Literal[_Keep.LOCATION] | None = KEEP_LOCATION,
     field: str | None = None,
+    shipment_id: int | None = None,
 ) -> None:
     """Move every serial through `event`, or refuse all of them with ILLEGAL_TRANSITION.
 
@@ -83,6 +85,7 @@ async def apply_event(
                 to_status=target,
                 from_location_id=from_location,
                 to_location_id=serial.location_id,
+                shipment_id=shipment_id,
             )
         )
         serial.status = target
@@ -111,6 +114,7 @@ async def create_serials(
         Serial(
             product_id=product_id,
             serial_number=number,
+            serial_key=serial_key(number),
             status=status,
             warehouse_id=warehouse_id,
             location_id=location_id,

@@ -87,3 +87,9 @@ async def keyset_pages_by_group(
     for item in await session.scalars(query):
         grouped[getattr(item, group.key)].append(item)
     return [(grouped[key][:first], len(grouped[key]) > first) for key in group_keys]
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows `query` returns (its order, if any, dropped)."""
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    return (await session.scalar(counted)) or 0

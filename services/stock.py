@@ -1,11 +1,12 @@
 """On-hand quantities of lot-tracked and untracked goods, by location and receipt time."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import StockBalance
+from models import Product, StockBalance
 
 
 def _balance_query(
@@ -29,25 +30,29 @@ async def add_stock(
     location_id: int,
     received_at: datetime,
     quantity: int,
-) -> None:
+    reserved: int = 0,
+) -> StockBalance:
+    """Add `quantity` to a location's balance, `reserved` of it already allocated (picked
+    goods waiting at packing stay reserved for their order)."""
     balance = await session.scalar(
         _balance_query(product_id, lot_id, location_id, received_at).with_for_update()
     )
     if balance is None:
-        session.add(
-            StockBalance(
-                product_id=product_id,
-                warehouse_id=warehouse_id,
-                location_id=location_id,
-                lot_id=lot_id,
-                quantity=quantity,
-                allocated_quantity=0,
-                received_at=received_at,
-            )
+        balance = StockBalance(
+            product_id=product_id,
+            warehouse_id=warehouse_id,
+            location_id=location_id,
+            lot_id=lot_id,
+            quantity=quantity,
+            allocated_quantity=reserved,
+            received_at=received_at,
         )
+        session.add(balance)
     else:
         balance.quantity += quantity
+        balance.allocated_quantity += reserved
     await session.flush()
+    return balance
 
 
 async def take_stock(
@@ -59,12 +64,34 @@ async def take_stock(
     received_at: datetime,
     quantity: int,
 ) -> None:
-    """Remove a quantity the caller knows is there; the CHECK constraint backs that up."""
+    """Remove an unreserved quantity the caller knows is there; CHECK constraints back it up."""
     balance = await session.scalar(
         _balance_query(product_id, lot_id, location_id, received_at).with_for_update()
     )
     assert balance is not None, "stock to take must exist"
+    await remove_from_balance(session, balance, quantity=quantity, reserved=0)
+
+
+async def remove_from_balance(
+    session: AsyncSession, balance: StockBalance, *, quantity: int, reserved: int
+) -> None:
+    """Take `quantity` out of a balance and release `reserved` of its reservation. An emptied
+    row stays (allocations refer to it); stock queries look at quantity > 0."""
     balance.quantity -= quantity
-    if balance.quantity == 0 and balance.allocated_quantity == 0:
-        await session.delete(balance)
+    balance.allocated_quantity -= reserved
     await session.flush()
+
+
+async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
+    """Serialise everyone who reserves stock of these products.
+
+    Allocation reads what is free and then reserves it; two allocators of one product must
+    not both read the same free stock. On PostgreSQL the product rows are locked in id order
+    (so two orders never deadlock); on SQLite BEGIN IMMEDIATE already made this the only
+    writer and FOR UPDATE compiles to nothing.
+    """
+    ids = sorted(set(product_ids))
+    if ids:
+        await session.execute(
+            select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
+        )

@@ -44,7 +44,20 @@ def _user_errors(data: Any) -> list[Any]:
 
 async def test_readme_walkthrough_runs_as_written(gql: Gql) -> None:
     steps = readme_steps()
-    assert [name for name, _, _ in steps] == ["setup", "plan", "receive", "putaway", "history"]
+    assert [name for name, _, _ in steps] == [
+        "setup",
+        "plan",
+        "receive",
+        "putaway",
+        "history",
+        "order",
+        "pick",
+        "pack",
+        "dispatch",
+        "reverse",
+        "returned",
+        "stock",
+    ]
     answers: dict[str, Any] = {}
     for name, document, variables in steps:
         resolved = {
@@ -79,3 +92,43 @@ async def test_readme_walkthrough_runs_as_written(gql: Gql) -> None:
         ("RECEIVE", 60, "DOCK"),
         ("PUTAWAY", 60, "A-01"),
     ]
+
+    tasks = answers["order"]["allocateOrder"]["order"]["pickTasks"]
+    assert [
+        (
+            t["location"]["code"],
+            t["allocation"]["quantity"],
+            (t["allocation"]["lot"] or {}).get("lotNumber"),
+        )
+        for t in tasks
+    ] == [
+        ("A-01", 1, None),
+        ("A-01", 60, "LOT-2026A"),
+        ("A-02", 10, "LOT-2026B"),
+        ("A-02", 5, None),
+    ]
+    assert answers["pick"]["boxes"]["pickTask"]["order"]["status"] == "PICKED"
+    assert answers["dispatch"]["dispatchShipment"]["shipment"]["order"]["status"] == "SHIPPED"
+    returned = answers["returned"]
+    assert returned["returnToStock"]["allocation"]["serial"] == {
+        "status": "IN_INVENTORY",
+        "location": {"code": "A-01"},
+    }
+    assert returned["cancelOrder"]["order"]["status"] == "CANCELLED"
+
+    shipped = answers["stock"]["shipped"]
+    assert shipped["status"] == "SHIPPED"
+    assert shipped["location"] is None
+    assert [m["kind"] for m in shipped["movements"]] == [
+        "EXPECT",
+        "RECEIVE",
+        "PUTAWAY",
+        "ALLOCATE",
+        "PICK",
+        "SHIP",
+    ]
+    stock = answers["stock"]["product"]["stock"]
+    assert (stock["onHand"], stock["allocated"], stock["available"]) == (30, 0, 30)
+    assert [
+        (p["location"]["code"], p["lot"]["lotNumber"], p["onHand"]) for p in stock["byLocation"]
+    ] == [("A-02", "LOT-2026B", 30)]

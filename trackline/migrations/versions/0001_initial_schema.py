@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 16:04:20.427430
+Create Date: 2026-11-27 16:09:02.488483
 """
 
 from collections.abc import Sequence
@@ -407,6 +407,11 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("serial_number", sa.String(length=64), nullable=False),
         sa.Column(
+            "serial_key",
+            sa.String(length=192).with_variant(sa.String(length=192, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
             "status",
             sa.Enum(
                 "EXPECTED",
@@ -460,6 +465,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_serial_receiving_line_id"), ["receiving_line_id"], unique=False
         )
+        batch_op.create_index("ix_serial_serial_key", ["serial_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_serial_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_serial_warehouse_id"), ["warehouse_id"], unique=False)
         batch_op.create_index(
@@ -707,6 +713,7 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_serial_warehouse_id"))
         batch_op.drop_index(batch_op.f("ix_serial_status"))
+        batch_op.drop_index("ix_serial_serial_key")
         batch_op.drop_index(batch_op.f("ix_serial_receiving_line_id"))
         batch_op.drop_index(batch_op.f("ix_serial_putaway_task_id"))
         batch_op.drop_index(batch_op.f("ix_serial_product_id"))

@@ -1,0 +1,540 @@
+"""Outbound orders and allocation: reserve stock for an order, all or nothing.
+
+Serials: specific IN_INVENTORY serials, earliest received first, or the ones the caller
+names. Lots: by the warehouse's strategy (FEFO: earliest expiry, undated after dated, ties
+by receipt; FIFO: by receipt), never expired or held lots. Untracked: FIFO. Only stock in
+storage locations is allocated. A shortfall on any line reserves nothing and says, per
+line, how much is missing.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Allocation,
+    AllocationStatus,
+    AllocationStrategy,
+    Location,
+    LocationKind,
+    Lot,
+    MovementKind,
+    OutboundLine,
+    OutboundOrder,
+    OutboundOrderStatus,
+    PickTask,
+    PickTaskStatus,
+    Product,
+    Serial,
+    SerialEvent,
+    SerialStatus,
+    StockBalance,
+    Tracking,
+    Warehouse,
+)
+from models.base import utc_now
+from services.errors import ErrorCode, Problems, Refused
+from services.identifiers import clean_code, clean_number
+from services.lifecycle import apply_event, lock_serials
+from services.movements import Document, MovementRecord, record_movements
+from services.stock import lock_products
+
+ORDER_NUMBER_MAX = 64
+CLOSED_ORDER = (
+    OutboundOrderStatus.PACKED,
+    OutboundOrderStatus.SHIPPED,
+    OutboundOrderStatus.CANCELLED,
+)
+
+
+def document_for(order: OutboundOrder) -> Document:
+    return Document("ORDER", order.number)
+
+
+def warehouse_today(warehouse: Warehouse, now: datetime) -> date:
+    """Expiry is judged by the calendar of the warehouse, not of the server."""
+    return now.astimezone(ZoneInfo(warehouse.time_zone)).date()
+
+
+# ---------------------------------------------------------------- orders
+
+
+@dataclass(frozen=True)
+class OrderLineSpec:
+    product_id: int
+    quantity: int
+
+
+async def create_order(
+    session: AsyncSession,
+    *,
+    number: str,
+    warehouse_id: int,
+    lines: list[OrderLineSpec],
+    customer_reference: str | None = None,
+) -> OutboundOrder:
+    problems = Problems()
+    clean = clean_code(number, problems, "number", what="order number", max_length=ORDER_NUMBER_MAX)
+    if clean and await session.scalar(
+        select(OutboundOrder.id).where(OutboundOrder.number == clean)
+    ):
+        problems.add(ErrorCode.DUPLICATE_ORDER_NUMBER, f"order {clean} already exists", "number")
+    if await session.get(Warehouse, warehouse_id) is None:
+        problems.add(ErrorCode.NOT_FOUND, "no such warehouse", "warehouseId")
+    if not lines:
+        problems.add(ErrorCode.INVALID_VALUE, "an order needs at least one line", "lines")
+    ids = {line.product_id for line in lines}
+    known = set(await session.scalars(select(Product.id).where(Product.id.in_(ids))))
+    for i, line in enumerate(lines):
+        if line.product_id not in known:
+            problems.add(ErrorCode.NOT_FOUND, "no such product", f"lines.{i}.productId")
+        if line.quantity <= 0:
+            problems.add(
+                ErrorCode.QUANTITY_NOT_POSITIVE,
+                "the quantity must be positive",
+                f"lines.{i}.quantity",
+            )
+    problems.raise_if_any()
+    assert clean
+    order = OutboundOrder(
+        number=clean, warehouse_id=warehouse_id, customer_reference=customer_reference
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all(
+        OutboundLine(
+            order_id=order.id, line_number=i + 1, product_id=line.product_id, quantity=line.quantity
+        )
+        for i, line in enumerate(lines)
+    )
+    await session.flush()
+    return order
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> OutboundOrder:
+    order = await session.get(OutboundOrder, order_id, with_for_update=True)
+    if order is None:
+        raise Refused.one(ErrorCode.NOT_FOUND, "no such order", "orderId")
+    return order
+
+
+async def order_lines(session: AsyncSession, order_id: int) -> list[OutboundLine]:
+    return list(
+        await session.scalars(
+            select(OutboundLine)
+            .where(OutboundLine.order_id == order_id)
+            .order_by(OutboundLine.line_number)
+            .with_for_update()
+        )
+    )
+
+
+async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> None:
+    """Derive the order's progress from its allocations (packed, shipped and cancelled are
+    set by their own steps)."""
+    if order.status in CLOSED_ORDER:
+        return
+    lines = await session.scalars(select(OutboundLine).where(OutboundLine.order_id == order.id))
+    statuses = set(
+        await session.scalars(select(Allocation.status).where(Allocation.order_id == order.id))
+    )
+    fully_allocated = all(line.allocated_quantity == line.quantity for line in lines)
+    picked = AllocationStatus.PICKED in statuses
+    waiting = AllocationStatus.ALLOCATED in statuses
+    if picked and waiting:
+        order.status = OutboundOrderStatus.PICKING
+    elif picked:
+        order.status = OutboundOrderStatus.PICKED
+    elif waiting and fully_allocated:
+        order.status = OutboundOrderStatus.ALLOCATED
+    else:
+        order.status = OutboundOrderStatus.OPEN
+    order.updated_at = utc_now()
+    await session.flush()
+
+
+# ---------------------------------------------------------------- allocation
+
+
+@dataclass
+class _Reservation:
+    line: OutboundLine
+    location_id: int
+    quantity: int
+    received_at: datetime
+    serial: Serial | None = None
+    balance: StockBalance | None = None
+
+
+@dataclass
+class _Plan:
+    reservations: list[_Reservation] = field(default_factory=list)
+    # Per balance, what earlier lines of this request already took from it.
+    taken: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    serials_taken: set[int] = field(default_factory=set)
+
+
+async def allocate_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    actor: str,
+    serials_by_line: dict[int, list[str]] | None = None,
+    now: datetime | None = None,
+) -> list[Allocation]:
+    """Reserve stock for every line still short of its quantity, or nothing at all."""
+    now = now or utc_now()
+    order = await lock_order(session, order_id)
+    if order.status in CLOSED_ORDER:
+        raise Refused.one(
+            ErrorCode.ORDER_NOT_OPEN, f"order {order.number} is {order.status}", "orderId"
+        )
+    warehouse = await session.get(Warehouse, order.warehouse_id)
+    assert warehouse is not None
+    lines = await order_lines(session, order.id)
+    await lock_products(session, (line.product_id for line in lines))
+    products = {
+        p.id: p
+        for p in await session.scalars(
+            select(Product).where(Product.id.in_({line.product_id for line in lines}))
+        )
+    }
+    chosen = serials_by_line or {}
+    unknown = set(chosen) - {line.id for line in lines}
+    if unknown:
+        raise Refused.one(
+            ErrorCode.NOT_FOUND, "serials named for a line not on this order", "lines"
+        )
+
+    problems = Problems()
+    plan = _Plan()
+    today = warehouse_today(warehouse, now)
+    for i, line in enumerate(lines):
+        wanted = line.quantity - line.allocated_quantity
+        if wanted <= 0:
+            continue
+        product = products[line.product_id]
+        at = f"lines.{i}"
+        if product.tracking is Tracking.SERIAL and line.id in chosen:
+            got = await _named_serials(
+                session, order, line, product, chosen[line.id], wanted, plan, problems, at
+            )
+        elif product.tracking is Tracking.SERIAL:
+            got = await _oldest_serials(session, order, line, wanted, plan)
+        else:
+            got = await _balances(session, order, line, product, warehouse, today, wanted, plan)
+        named = product.tracking is Tracking.SERIAL and line.id in chosen
+        if got < wanted and not named:  # named serials report each of their problems
+            problems.add(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"line {line.line_number} ({product.sku}): {wanted} wanted, {got} available; "
+                f"short by {wanted - got}",
+                at,
+            )
+    if not plan.reservations and not problems:
+        raise Refused.one(
+            ErrorCode.NOTHING_TO_ALLOCATE,
+            f"order {order.number} is already fully allocated",
+            "orderId",
+        )
+    problems.raise_if_any()
+    return await _reserve(session, order, plan, actor)
+
+
+async def _oldest_serials(
+    session: AsyncSession, order: OutboundOrder, line: OutboundLine, wanted: int, plan: _Plan
+) -> int:
+    query = (
+        select(Serial)
+        .join(Location, Location.id == Serial.location_id)
+        .where(
+            Serial.product_id == line.product_id,
+            Serial.warehouse_id == order.warehouse_id,
+            Serial.status == SerialStatus.IN_INVENTORY,
+            Location.kind == LocationKind.STORAGE,
+        )
+        .order_by(Serial.received_at, Serial.id)
+        .limit(wanted + len(plan.serials_taken))
+    )
+    got = 0
+    for serial in await session.scalars(query):
+        if got == wanted:
+            break
+        if serial.id in plan.serials_taken:
+            continue
+        _reserve_serial(plan, line, serial)
+        got += 1
+    return got
+
+
+async def _named_serials(
+    session: AsyncSession,
+    order: OutboundOrder,
+    line: OutboundLine,
+    product: Product,
+    raw: list[str],
+    wanted: int,
+    plan: _Plan,
+    problems: Problems,
+    at: str,
+) -> int:
+    where = f"{at}.serialNumbers"
+    numbers = [n for n in (clean_number(r, problems, where, kind="serial") for r in raw) if n]
+    if len(numbers) != wanted:
+        problems.add(
+            ErrorCode.SERIAL_COUNT_MISMATCH,
+            f"{len(numbers)} serials named for {wanted} still to allocate",
+            where,
+        )
+        return 0
+    found = {
+        s.serial_number: s
+        for s in await session.scalars(
+            select(Serial).where(
+                Serial.product_id == product.id,
+                Serial.serial_number.in_(numbers),
+                Serial.status != SerialStatus.RELEASED,
+            )
+        )
+    }
+    storage = set(
+        await session.scalars(
+            select(Location.id).where(
+                Location.warehouse_id == order.warehouse_id, Location.kind == LocationKind.STORAGE
+            )
+        )
+    )
+    got = 0
+    for number in numbers:
+        serial = found.get(number)
+        if serial is None:
+            problems.add(ErrorCode.UNKNOWN_SERIAL, f"{product.sku} has no serial {number}", where)
+        elif serial.id in plan.serials_taken:
+            problems.add(ErrorCode.DUPLICATE_SERIAL, f"serial {number} is named twice", where)
+        elif serial.status is not SerialStatus.IN_INVENTORY or serial.location_id not in storage:
+            problems.add(
+                ErrorCode.SERIAL_NOT_AVAILABLE,
+                f"serial {number} is {serial.status}, not in storage here",
+                where,
+            )
+        else:
+            _reserve_serial(plan, line, serial)
+            got += 1
+    return got
+
+
+def _reserve_serial(plan: _Plan, line: OutboundLine, serial: Serial) -> None:
+    assert serial.location_id is not None
+    assert serial.received_at is not None
+    plan.serials_taken.add(serial.id)
+    plan.reservations.append(
+        _Reservation(line, serial.location_id, 1, serial.received_at, serial=serial)
+    )
+
+
+def allocation_order(strategy: AllocationStrategy, lot_tracked: bool) -> list[object]:
+    """Sort keys for free stock. FEFO: dated lots by expiry, then undated; equal expiry by
+    receipt (FIFO); the balance id last so the order is total and repeatable."""
+    if lot_tracked and strategy is AllocationStrategy.FEFO:
+        return [
+            Lot.expiry_date.is_(None),
+            Lot.expiry_date,
+            StockBalance.received_at,
+            StockBalance.id,
+        ]
+    return [StockBalance.received_at, StockBalance.id]
+
+
+def free_stock_query(warehouse: Warehouse, product: Product, today: date) -> Select[StockBalance]:
+    """Allocatable balances of a product in storage, best first."""
+    free = StockBalance.quantity - StockBalance.allocated_quantity
+    query = (
+        select(StockBalance)
+        .join(Location, Location.id == StockBalance.location_id)
+        .where(
+            StockBalance.product_id == product.id,
+            StockBalance.warehouse_id == warehouse.id,
+            Location.kind == LocationKind.STORAGE,
+            free > 0,
+        )
+    )
+    lot_tracked = product.tracking is Tracking.LOT
+    if lot_tracked:
+        query = query.join(Lot, Lot.id == StockBalance.lot_id).where(
+            Lot.on_hold.is_(False),
+            (Lot.expiry_date.is_(None)) | (Lot.expiry_date >= today),
+        )
+    return query.order_by(*allocation_order(warehouse.allocation_strategy, lot_tracked))  # type: ignore[arg-type]
+
+
+async def _balances(
+    session: AsyncSession,
+    order: OutboundOrder,
+    line: OutboundLine,
+    product: Product,
+    warehouse: Warehouse,
+    today: date,
+    wanted: int,
+    plan: _Plan,
+) -> int:
+    # Every balance holds at least one free unit, so `wanted` rows always suffice, plus the
+    # rows earlier lines of this request may already have emptied.
+    query = free_stock_query(warehouse, product, today).limit(wanted + len(plan.taken))
+    got = 0
+    for balance in await session.scalars(query):
+        free = balance.quantity - balance.allocated_quantity - plan.taken[balance.id]
+        take = min(free, wanted - got)
+        if take <= 0:
+            continue
+        plan.taken[balance.id] += take
+        plan.reservations.append(
+            _Reservation(line, balance.location_id, take, balance.received_at, balance=balance)
+        )
+        got += take
+        if got == wanted:
+            break
+    return got
+
+
+async def _reserve(
+    session: AsyncSession, order: OutboundOrder, plan: _Plan, actor: str
+) -> list[Allocation]:
+    document = document_for(order)
+    serials = [r.serial for r in plan.reservations if r.serial is not None]
+    if serials:
+        locked = await lock_serials(session, [s.id for s in serials])
+        await apply_event(session, locked, SerialEvent.ALLOCATE, document=document, actor=actor)
+    allocations = []
+    records = []
+    for r in plan.reservations:
+        allocation = Allocation(
+            order_id=order.id,
+            line_id=r.line.id,
+            product_id=r.line.product_id,
+            location_id=r.location_id,
+            serial_id=r.serial.id if r.serial else None,
+            lot_id=r.balance.lot_id if r.balance else None,
+            stock_balance_id=r.balance.id if r.balance else None,
+            received_at=r.received_at,
+            quantity=r.quantity,
+        )
+        allocations.append(allocation)
+        r.line.allocated_quantity += r.quantity
+        if r.balance is not None:
+            r.balance.allocated_quantity += r.quantity
+            records.append(
+                MovementRecord(
+                    MovementKind.ALLOCATE,
+                    r.line.product_id,
+                    r.quantity,
+                    lot_id=r.balance.lot_id,
+                    from_location_id=r.location_id,
+                    to_location_id=r.location_id,
+                )
+            )
+    session.add_all(allocations)
+    await session.flush()
+    session.add_all(
+        PickTask(allocation_id=a.id, order_id=order.id, location_id=a.location_id)
+        for a in allocations
+    )
+    await record_movements(session, records, document, actor)
+    await refresh_order_status(session, order)
+    return allocations
+
+
+# ---------------------------------------------------------------- cancelling
+
+
+async def cancel_allocation(session: AsyncSession, *, allocation_id: int, actor: str) -> Allocation:
+    """Give back what one allocation reserved: ALLOCATED serials go back IN_INVENTORY."""
+    allocation = await session.get(Allocation, allocation_id, with_for_update=True)
+    if allocation is None:
+        raise Refused.one(ErrorCode.NOT_FOUND, "no such allocation", "allocationId")
+    order = await lock_order(session, allocation.order_id)
+    await _release([allocation], order, actor, session)
+    await refresh_order_status(session, order)
+    return allocation
+
+
+async def cancel_order(session: AsyncSession, *, order_id: int, actor: str) -> OutboundOrder:
+    """Cancel an order and release all it reserved. Picked items must be returned first."""
+    order = await lock_order(session, order_id)
+    if order.status in CLOSED_ORDER:
+        raise Refused.one(
+            ErrorCode.ORDER_NOT_OPEN, f"order {order.number} is {order.status}", "orderId"
+        )
+    allocations = list(
+        await session.scalars(
+            select(Allocation)
+            .where(
+                Allocation.order_id == order.id,
+                Allocation.status.in_([AllocationStatus.ALLOCATED, AllocationStatus.PICKED]),
+            )
+            .order_by(Allocation.id)
+            .with_for_update()
+        )
+    )
+    if any(a.status is AllocationStatus.PICKED for a in allocations):
+        raise Refused.one(
+            ErrorCode.ORDER_HAS_PICKED_ITEMS,
+            f"order {order.number} has picked items: return them to stock first",
+            "orderId",
+        )
+    await _release(allocations, order, actor, session)
+    order.status = OutboundOrderStatus.CANCELLED
+    order.updated_at = utc_now()
+    await session.flush()
+    return order
+
+
+async def _release(
+    allocations: list[Allocation], order: OutboundOrder, actor: str, session: AsyncSession
+) -> None:
+    for allocation in allocations:
+        if allocation.status is not AllocationStatus.ALLOCATED:
+            raise Refused.one(
+                ErrorCode.ALLOCATION_NOT_CANCELLABLE,
+                f"allocation {allocation.id} is {allocation.status}: only an "
+                "unpicked allocation can be cancelled",
+                "allocationId",
+            )
+    document = document_for(order)
+    serial_ids = [a.serial_id for a in allocations if a.serial_id is not None]
+    if serial_ids:
+        serials = await lock_serials(session, serial_ids)
+        await apply_event(session, serials, SerialEvent.CANCEL, document=document, actor=actor)
+    records = []
+    for allocation in allocations:
+        if allocation.stock_balance_id is not None:
+            balance = await session.get(
+                StockBalance, allocation.stock_balance_id, with_for_update=True
+            )
+            assert balance is not None
+            balance.allocated_quantity -= allocation.quantity
+            records.append(
+                MovementRecord(
+                    MovementKind.CANCEL,
+                    allocation.product_id,
+                    allocation.quantity,
+                    lot_id=allocation.lot_id,
+                    from_location_id=allocation.location_id,
+                    to_location_id=allocation.location_id,
+                )
+            )
+        line = await session.get(OutboundLine, allocation.line_id, with_for_update=True)
+        assert line is not None
+        line.allocated_quantity -= allocation.quantity
+        allocation.status = AllocationStatus.CANCELLED
+    tasks = await session.scalars(
+        select(PickTask).where(PickTask.allocation_id.in_([a.id for a in allocations]))
+    )
+    for task in tasks:
+        task.status = PickTaskStatus.CANCELLED
+        task.completed_at = utc_now()
+    await record_movements(session, records, document, actor)
+    await session.flush()

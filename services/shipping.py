@@ -1,0 +1,148 @@
+"""Packing and dispatch: picked goods leave the warehouse, never an expired lot."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Allocation,
+    AllocationStatus,
+    Lot,
+    MovementKind,
+    OutboundLine,
+    OutboundOrderStatus,
+    SerialEvent,
+    Shipment,
+    ShipmentStatus,
+    StockBalance,
+    Warehouse,
+)
+from models.base import utc_now
+from services.errors import ErrorCode, Problems, Refused
+from services.lifecycle import apply_event, lock_serials
+from services.movements import MovementRecord, record_movements
+from services.outbound import document_for, lock_order, warehouse_today
+from services.stock import remove_from_balance
+
+TEXT_MAX = 100
+
+
+async def create_shipment(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+) -> Shipment:
+    """Pack an order's picked goods into a shipment. Every allocation must be picked (or
+    cancelled) first, so a shipment never leaves reserved goods behind on the shelf."""
+    order = await lock_order(session, order_id)
+    if order.status is not OutboundOrderStatus.PICKED:
+        raise Refused.one(
+            ErrorCode.ORDER_NOT_PICKED,
+            f"order {order.number} is {order.status}: pick everything first",
+            "orderId",
+        )
+    for value, name in ((carrier, "carrier"), (tracking_number, "trackingNumber")):
+        if value is not None and len(value) > TEXT_MAX:
+            raise Refused.one(ErrorCode.INVALID_VALUE, f"at most {TEXT_MAX} characters", name)
+    shipment = Shipment(order_id=order.id, carrier=carrier, tracking_number=tracking_number)
+    session.add(shipment)
+    await session.flush()
+    picked = await session.scalars(
+        select(Allocation)
+        .where(
+            Allocation.order_id == order.id,
+            Allocation.status == AllocationStatus.PICKED,
+            Allocation.shipment_id.is_(None),
+        )
+        .with_for_update()
+    )
+    for allocation in picked:
+        allocation.shipment_id = shipment.id
+    order.status = OutboundOrderStatus.PACKED
+    order.updated_at = utc_now()
+    await session.flush()
+    return shipment
+
+
+async def dispatch_shipment(
+    session: AsyncSession, *, shipment_id: int, actor: str, now: datetime | None = None
+) -> Shipment:
+    """Hand the shipment to the carrier: serials PICKED → SHIPPED, quantities leave stock.
+    Refused whole if any lot in it has expired since it was allocated."""
+    now = now or utc_now()
+    shipment = await session.get(Shipment, shipment_id, with_for_update=True)
+    if shipment is None:
+        raise Refused.one(ErrorCode.NOT_FOUND, "no such shipment", "shipmentId")
+    if shipment.status is not ShipmentStatus.PACKED:
+        raise Refused.one(
+            ErrorCode.SHIPMENT_NOT_PACKED,
+            f"shipment {shipment.id} is already {shipment.status}",
+            "shipmentId",
+        )
+    order = await lock_order(session, shipment.order_id)
+    warehouse = await session.get(Warehouse, order.warehouse_id)
+    assert warehouse is not None
+    allocations = list(
+        await session.scalars(
+            select(Allocation)
+            .where(Allocation.shipment_id == shipment.id)
+            .order_by(Allocation.id)
+            .with_for_update()
+        )
+    )
+    today = warehouse_today(warehouse, now)
+    lot_ids = {a.lot_id for a in allocations if a.lot_id is not None}
+    problems = Problems()
+    for lot in await session.scalars(select(Lot).where(Lot.id.in_(lot_ids))):
+        if lot.expiry_date is not None and lot.expiry_date < today:
+            problems.add(
+                ErrorCode.LOT_EXPIRED,
+                f"lot {lot.lot_number} expired on {lot.expiry_date}: it must not ship",
+                "shipmentId",
+            )
+    problems.raise_if_any()
+
+    document = document_for(order)
+    serials = await lock_serials(session, [a.serial_id for a in allocations if a.serial_id])
+    records = []
+    for allocation in allocations:
+        if allocation.stock_balance_id is not None:
+            balance = await session.get(
+                StockBalance, allocation.stock_balance_id, with_for_update=True
+            )
+            assert balance is not None
+            picked = allocation.picked_quantity
+            await remove_from_balance(session, balance, quantity=picked, reserved=picked)
+            records.append(
+                MovementRecord(
+                    MovementKind.SHIP,
+                    allocation.product_id,
+                    picked,
+                    lot_id=allocation.lot_id,
+                    from_location_id=balance.location_id,
+                    shipment_id=shipment.id,
+                )
+            )
+        line = await session.get(OutboundLine, allocation.line_id, with_for_update=True)
+        assert line is not None
+        line.shipped_quantity += allocation.picked_quantity
+        allocation.status = AllocationStatus.SHIPPED
+    await apply_event(
+        session,
+        serials,
+        SerialEvent.SHIP,
+        document=document,
+        actor=actor,
+        to_location_id=None,
+        shipment_id=shipment.id,
+    )
+    await record_movements(session, records, document, actor)
+    shipment.status = ShipmentStatus.DISPATCHED
+    shipment.dispatched_at = now
+    order.status = OutboundOrderStatus.SHIPPED
+    order.updated_at = now
+    await session.flush()
+    return shipment
