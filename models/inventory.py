@@ -78,7 +78,8 @@ class Lot(Base):
     lot_number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
     lot_key: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH * 3))
     expiry_date: Mapped[date | None] = mapped_column(Date)
-    # First receipt: the FIFO fallback between lots of equal expiry.
+    # First receipt of this lot. (Allocation breaks expiry ties by each stock balance's own
+    # receipt time, which differs when one lot arrives in several receipts.)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     # A recall hold blocks allocation until released (both are movements).
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -5,6 +5,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from schema.catalog import CatalogMutation
+from schema.lookup import LookupQuery
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.query import CoreQuery
 from schema.receiving import ReceivingMutation
@@ -15,6 +16,7 @@ Query = merge_types(
     (
         CoreQuery,
         OutboundQuery,
+        LookupQuery,
     ),
 )
 Mutation = merge_types("Mutation", (CatalogMutation, ReceivingMutation, OutboundMutation))

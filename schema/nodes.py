@@ -161,7 +161,7 @@ class Lot(FromRow):
     id: relay.NodeID[int]
     lot_number: str
     expiry_date: date | None
-    received_at: datetime = strawberry.field(description="First receipt: the FIFO tie-breaker.")
+    received_at: datetime = strawberry.field(description="When this lot was first received.")
     on_hold: bool = strawberry.field(description="A held lot is never allocated.")
     hold_reason: str | None
     product_id: strawberry.Private[int]

@@ -1,5 +1,6 @@
 """Keyset cursor connections (Relay), with a hard maximum page size."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -45,3 +46,27 @@ def connection(node_type: type[Any], page: Page[Any]) -> Connection[Any]:
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+@strawberry.type(description="A page of a list that can grow, and how long the whole list is.")
+class CountedConnection(Connection[T]):
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list holds, all pages together.")
+    async def total_count(self) -> int:
+        # Counted only when asked for: it is one more statement over every matching row.
+        return await self.count()
+
+
+C = TypeVar("C", bound=CountedConnection[Any])
+
+
+def counted_connection(
+    connection_type: type[C],
+    node_type: type[Any],
+    page: Page[Any],
+    count: Callable[[], Awaitable[int]],
+) -> C:
+    """Wrap a keyset page as a connection whose `totalCount` runs `count`."""
+    plain = connection(node_type, page)
+    return connection_type(edges=plain.edges, page_info=plain.page_info, count=count)

@@ -44,6 +44,7 @@ from services.movements import Document, MovementRecord, record_movements
 from services.stock import lock_products
 
 ORDER_NUMBER_MAX = 64
+CUSTOMER_REFERENCE_MAX = 200
 CLOSED_ORDER = (
     OutboundOrderStatus.PACKED,
     OutboundOrderStatus.SHIPPED,
@@ -85,6 +86,12 @@ async def create_order(
         problems.add(ErrorCode.DUPLICATE_ORDER_NUMBER, f"order {clean} already exists", "number")
     if await session.get(Warehouse, warehouse_id) is None:
         problems.add(ErrorCode.NOT_FOUND, "no such warehouse", "warehouseId")
+    if customer_reference is not None and len(customer_reference) > CUSTOMER_REFERENCE_MAX:
+        problems.add(
+            ErrorCode.INVALID_VALUE,
+            f"the customer reference must be at most {CUSTOMER_REFERENCE_MAX} characters",
+            "customerReference",
+        )
     if not lines:
         problems.add(ErrorCode.INVALID_VALUE, "an order needs at least one line", "lines")
     ids = {line.product_id for line in lines}
@@ -176,6 +183,9 @@ class _Plan:
     # Per balance, what earlier lines of this request already took from it.
     taken: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     serials_taken: set[int] = field(default_factory=set)
+    # (product id, serial number) the request names for some line: not for the taking by
+    # lines that let the oldest serials be chosen.
+    named: set[tuple[int, str]] = field(default_factory=set)
 
 
 async def allocate_order(
@@ -188,21 +198,23 @@ async def allocate_order(
 ) -> list[Allocation]:
     """Reserve stock for every line still short of its quantity, or nothing at all."""
     now = now or utc_now()
-    order = await lock_order(session, order_id)
+    found = (
+        await session.execute(
+            select(OutboundOrder, Warehouse)
+            .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
+            .where(OutboundOrder.id == order_id)
+            .with_for_update(of=OutboundOrder)
+        )
+    ).first()
+    if found is None:
+        raise Refused.one(ErrorCode.NOT_FOUND, "no such order", "orderId")
+    order, warehouse = found
     if order.status in CLOSED_ORDER:
         raise Refused.one(
             ErrorCode.ORDER_NOT_OPEN, f"order {order.number} is {order.status}", "orderId"
         )
-    warehouse = await session.get(Warehouse, order.warehouse_id)
-    assert warehouse is not None
     lines = await order_lines(session, order.id)
-    await lock_products(session, (line.product_id for line in lines))
-    products = {
-        p.id: p
-        for p in await session.scalars(
-            select(Product).where(Product.id.in_({line.product_id for line in lines}))
-        )
-    }
+    products = await lock_products(session, (line.product_id for line in lines))
     chosen = serials_by_line or {}
     unknown = set(chosen) - {line.id for line in lines}
     if unknown:
@@ -212,13 +224,25 @@ async def allocate_order(
 
     problems = Problems()
     plan = _Plan()
+    plan.named = {
+        (line.product_id, number.strip())
+        for line in lines
+        if line.id in chosen and line.allocated_quantity < line.quantity
+        for number in chosen[line.id]
+    }
     today = warehouse_today(warehouse, now)
     for i, line in enumerate(lines):
+        product = products[line.product_id]
+        at = f"lines.{i}"
+        if line.id in chosen and product.tracking is not Tracking.SERIAL:
+            problems.add(
+                ErrorCode.SERIALS_NOT_ALLOWED,
+                f"{product.sku} is not serial-tracked",
+                f"{at}.serialNumbers",
+            )
         wanted = line.quantity - line.allocated_quantity
         if wanted <= 0:
             continue
-        product = products[line.product_id]
-        at = f"lines.{i}"
         if product.tracking is Tracking.SERIAL and line.id in chosen:
             got = await _named_serials(
                 session, order, line, product, chosen[line.id], wanted, plan, problems, at
@@ -258,13 +282,15 @@ async def _oldest_serials(
             Location.kind == LocationKind.STORAGE,
         )
         .order_by(Serial.received_at, Serial.id)
-        .limit(wanted + len(plan.serials_taken))
+        .limit(wanted + len(plan.serials_taken) + len(plan.named))
     )
     got = 0
     for serial in await session.scalars(query):
         if got == wanted:
             break
         if serial.id in plan.serials_taken:
+            continue
+        if (serial.product_id, serial.serial_number) in plan.named:
             continue
         _reserve_serial(plan, line, serial)
         got += 1
@@ -443,7 +469,12 @@ async def _reserve(
         for a in allocations
     )
     await record_movements(session, records, document, actor)
-    await refresh_order_status(session, order)
+    # Allocation is all or nothing, so every line is now covered. Picks made before (the
+    # order was PICKING or PICKED) keep it PICKING; otherwise it is ALLOCATED.
+    picking = order.status in (OutboundOrderStatus.PICKING, OutboundOrderStatus.PICKED)
+    order.status = OutboundOrderStatus.PICKING if picking else OutboundOrderStatus.ALLOCATED
+    order.updated_at = utc_now()
+    await session.flush()
     return allocations
 
 

@@ -188,6 +188,12 @@ async def _scanned_serial(
                 Allocation.serial_id == serial.id, Allocation.status == AllocationStatus.ALLOCATED
             )
         )
+        if other == order.number:
+            raise Refused.one(
+                ErrorCode.SERIAL_ON_OTHER_TASK,
+                f"serial {number} belongs to another pick task of this order: confirm it there",
+                "serialNumber",
+            )
         raise Refused.one(
             ErrorCode.WRONG_ORDER, f"serial {number} is reserved for order {other}", "serialNumber"
         )

@@ -82,8 +82,8 @@ async def remove_from_balance(
     await session.flush()
 
 
-async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
-    """Serialise everyone who reserves stock of these products.
+async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, Product]:
+    """Serialise everyone who reserves stock of these products, and return them.
 
     Allocation reads what is free and then reserves it; two allocators of one product must
     not both read the same free stock. On PostgreSQL the product rows are locked in id order
@@ -91,7 +91,9 @@ async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> No
     writer and FOR UPDATE compiles to nothing.
     """
     ids = sorted(set(product_ids))
-    if ids:
-        await session.execute(
-            select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
-        )
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(Product).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
+    )
+    return {product.id: product for product in rows}

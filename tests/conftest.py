@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import Base
-from trackline.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from trackline.db import Engines, create_engines
 from trackline.migrate import upgrade_to_head
 from trackline.settings import normalize_database_url
 
@@ -37,19 +37,23 @@ class Database:
 
     name: str
     url: str
-    engine: AsyncEngine
+    engines: Engines
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.engines.write
+
     def count_statements(self) -> "StatementCounter":
-        return StatementCounter(self.engine)
+        return StatementCounter(*self.engines.distinct)
 
 
 class StatementCounter:
     """Counts the SQL statements run while it is open (transaction control excluded)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, *engines: AsyncEngine) -> None:
+        self.engines = engines
         self.statements: list[str] = []
 
     def _on_execute(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
@@ -61,11 +65,13 @@ class StatementCounter:
         return len(self.statements)
 
     def __enter__(self) -> "StatementCounter":
-        event.listen(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+        for engine in self.engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
         return self
 
     def __exit__(self, *_: object) -> None:
-        event.remove(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+        for engine in self.engines:
+            event.remove(engine.sync_engine, "before_cursor_execute", self._on_execute)
 
 
 @pytest.fixture(scope="session")
@@ -126,17 +132,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    engine = create_engine(database_url)
-    name = engine.dialect.name
+    engines = create_engines(database_url)
+    name = engines.write.dialect.name
     try:
-        yield Database(
-            name,
-            database_url,
-            engine,
-            create_sessionmaker(engine),
-            create_read_sessionmaker(engine),
-        )
+        yield Database(name, database_url, engines, engines.sessions(), engines.read_sessions())
     finally:
         if name == "postgresql":
-            await _truncate_all(engine)
-        await engine.dispose()
+            await _truncate_all(engines.write)
+        await engines.dispose()

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -17,7 +17,8 @@ from strawberry.asgi import GraphQL
 
 from resolvers.context import DEFAULT_ACTOR, Context
 from schema import schema
-from trackline.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from trackline.db import Engines, create_engines
+from trackline.reports_http import report_routes
 
 ADMIN_DIR = Path(__file__).resolve().parent.parent / "graphiql"
 ACTOR_HEADER = "x-trackline-actor"
@@ -56,14 +57,14 @@ async def home(_request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
-def create_app(database_url: str, engine: AsyncEngine | None = None) -> Starlette:
-    engine = engine or create_engine(database_url)
-    view = GraphQLView(create_sessionmaker(engine), create_read_sessionmaker(engine))
+def create_app(database_url: str, engines: Engines | None = None) -> Starlette:
+    engines = engines or create_engines(database_url)
+    view = GraphQLView(engines.sessions(), engines.read_sessions())
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        await engine.dispose()
+        await engines.dispose()
 
     return Starlette(
         routes=[
@@ -72,6 +73,7 @@ def create_app(database_url: str, engine: AsyncEngine | None = None) -> Starlett
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Mount("/graphiql", StaticFiles(directory=ADMIN_DIR), name="admin"),
+            report_routes(view.read_sessions),
         ],
         lifespan=lifespan,
     )

@@ -7,7 +7,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from trackline.db import create_engine, create_sessionmaker
+from trackline.db import create_engines
 from trackline.demo import seed_demo
 from trackline.migrate import upgrade_to_head
 from trackline.settings import Settings
@@ -38,11 +38,11 @@ def migrate(database_url: str | None = DatabaseOption) -> None:
 
 
 async def _seed(url: str) -> bool:
-    engine = create_engine(url)
+    engines = create_engines(url)
     try:
-        return await seed_demo(create_sessionmaker(engine))
+        return await seed_demo(engines.sessions())
     finally:
-        await engine.dispose()
+        await engines.dispose()
 
 
 @cli.command("seed-demo")

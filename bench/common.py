@@ -1,0 +1,122 @@
+"""What every benchmark shares: a throw-away database, timing, and the printed table."""
+
+import asyncio
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from trackline.db import Engines, create_engines
+from trackline.migrate import upgrade_to_head_async
+from trackline.settings import normalize_database_url
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRACKLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@asynccontextmanager
+async def scratch_database(engine_name: str) -> AsyncIterator[Engines]:
+    """A new, migrated database on `engine_name`, dropped afterwards."""
+    if engine_name == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
+            await upgrade_to_head_async(url)
+            engines = create_engines(url)
+            try:
+                yield engines
+            finally:
+                await engines.dispose()
+        return
+    admin = make_url(normalize_database_url(POSTGRES_ADMIN_URL))
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"trackline_bench_{os.getpid()}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        await upgrade_to_head_async(url)
+        engines = create_engines(url)
+        try:
+            yield engines
+        finally:
+            await engines.dispose()
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+class StatementCounter:
+    """Counts statements sent to the database (transaction control and PRAGMAs excluded)."""
+
+    def __init__(self, engines: Engines) -> None:
+        self.engines = engines.distinct
+        self.count = 0
+
+    def _on_execute(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"):
+            self.count += 1
+
+    def __enter__(self) -> "StatementCounter":
+        for engine in self.engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for engine in self.engines:
+            event.remove(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_ms: float
+    p99_ms: float
+    runs: int
+
+
+async def time_runs(runs: int, action: Callable[[int], Awaitable[object]]) -> Timing:
+    samples = []
+    for i in range(runs):
+        start = time.perf_counter()
+        await action(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
+    return Timing(statistics.median(samples), p99, runs)
+
+
+async def throughput(
+    clients: int, per_client: int, action: Callable[[int, int], Awaitable[object]]
+) -> float:
+    """Operations per second with `clients` concurrent tasks doing `per_client` each."""
+
+    async def client(c: int) -> None:
+        for i in range(per_client):
+            await action(c, i)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    return clients * per_client / (time.perf_counter() - start)
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
