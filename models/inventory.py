@@ -45,10 +45,13 @@ class Serial(Base):
         ),
         # Serial look-up by prefix: a range on `serial_key` read from this index.
         Index("ix_serial_serial_key", "serial_key"),
+        # A product's serials in id order (keyset pages, one per product in a batch) read
+        # only the page from here, however many serials the product has.
+        Index("ix_serial_product_id_id", "product_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     serial_number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
     # The number casefolded, for case-insensitive look-up. Compared in code-point order on
     # both engines (PostgreSQL's "C" collation, SQLite's BINARY), so a prefix is one

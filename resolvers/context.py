@@ -1,5 +1,6 @@
-"""What every resolver gets: database access, loaders and who is acting."""
+"""What every resolver gets: database access, loaders, the event bus and who is acting."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -7,8 +8,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.loaders import Loaders
+from services.events import NULL_BUS, EventBus, collected_events, start_recording
 
 DEFAULT_ACTOR = "api"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -16,17 +19,41 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     actor: str = DEFAULT_ACTOR
+    # Where committed changes are published for subscriptions; the default publishes nothing.
+    bus: EventBus = NULL_BUS
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.create(self.read_sessions)
 
+    def fresh_loaders(self) -> None:
+        """Forget every row loaded so far. A WebSocket connection keeps one context for all
+        its operations, so each subscription event starts with empty loaders (else a
+        serial's second change would be answered from the first one's cache)."""
+        self.loaders = Loaders.create(self.read_sessions)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction for one use case: committed on success, rolled back on a refusal
-        or any error, so nothing partial is ever committed."""
+        or any error, so nothing partial is ever committed.
+
+        With a bus, the use case's changes are noted as it writes; they are staged inside
+        the transaction (PostgreSQL: NOTIFY, which fires only on commit) and handed to the
+        bus after the commit. A refusal or error publishes nothing.
+        """
+        if not self.bus.enabled:
+            async with self.sessions.begin() as session:
+                yield session
+            return
         async with self.sessions.begin() as session:
+            start_recording(session, self.actor)
             yield session
+            events = await collected_events(session)
+            await self.bus.stage(session, events)
+        try:
+            self.bus.committed(events)
+        except Exception:  # the write has committed: a publishing fault must not undo its answer
+            log.exception("publishing %d committed events failed", len(events))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -1,6 +1,7 @@
 """Per-request dataloaders. Each batch opens its own short read session: one AsyncSession
 must never be used by two concurrent tasks, and batches of different loaders run together."""
 
+from asyncio import Future
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from models import (
     Shipment,
     Warehouse,
 )
-from services.movements import movements_by_lot_ids, movements_by_serial_ids
+from services.movements import MovementRow, movements_by_lot_ids, movements_by_serial_ids
 from services.queries import keyset_pages_by_group, rows_by_ids, rows_grouped_by
 from services.stock_levels import StockPosition, positions_by_lot, positions_by_product
 
@@ -49,7 +50,21 @@ class SessionLoader(DataLoader[K, V]):
 
     async def batch_load_fn(self, keys: list[K]) -> list[V]:
         async with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # A batch is one read. At READ COMMITTED each statement takes its own
+                # snapshot anyway, so a transaction around it only added a BEGIN and a
+                # ROLLBACK: two round trips more per batch.
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             return list(await self._batch(session, keys))
+
+    def done(self, key: K) -> "Future[V] | None":
+        """The finished load of `key` in this request, if there is one (`result()` is the
+        value): a resolver can answer from it at once, where awaiting even a finished load
+        costs a coroutine and a task per field (thousands in a large answer)."""
+        future = self._cache.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return None
+        return future
 
 
 @dataclass(frozen=True)
@@ -122,8 +137,8 @@ class Loaders:
     receiving_line_by_id: SessionLoader[int, ReceivingLine | None]
     putaway_task_by_id: SessionLoader[int, PutawayTask | None]
     movement_by_id: SessionLoader[int, Movement | None]
-    movements_by_serial_id: SessionLoader[int, list[Movement]]
-    movements_by_lot_id: SessionLoader[int, list[Movement]]
+    movements_by_serial_id: SessionLoader[int, list[MovementRow]]
+    movements_by_lot_id: SessionLoader[int, list[MovementRow]]
     lines_by_order_id: SessionLoader[int, list[ReceivingLine]]
     locations_by_warehouse_id: SessionLoader[int, list[Location]]
     serials_by_receiving_line_id: SessionLoader[int, list[Serial]]

@@ -20,7 +20,7 @@ from models import (
 )
 from resolvers.context import Context
 from resolvers.loaders import PageKey
-from services.identifiers import lot_key
+from services.identifiers import lot_key, serial_key
 from services.queries import MAX_PAGE_SIZE, keyset_page
 
 T = TypeVar("T")
@@ -67,12 +67,23 @@ async def page(ctx: Context, query: Select[Any], first: int, after: str | None) 
 
 async def serial_by_number(ctx: Context, sku: str, serial_number: str) -> Serial | None:
     """Exact match. A number released from a cancelled ASN and expected again resolves to
-    the live serial."""
+    the live serial.
+
+    The unique index on (product, number) is partial (RELEASED excepted), so neither engine
+    may use it for a query that also wants released rows; the number's search key (which
+    the number implies) finds it through the index on `serial_key` instead. `+ 0` keeps
+    SQLite, which has no statistics, from walking all of the product's serials instead.
+    """
+    number = serial_number.strip()
     async with ctx.read() as session:
         return await session.scalar(
             select(Serial)
-            .join(Product, Product.id == Serial.product_id)
-            .where(Product.sku == sku.strip(), Serial.serial_number == serial_number.strip())
+            .join(Product, Product.id == Serial.product_id + 0)
+            .where(
+                Product.sku == sku.strip(),
+                Serial.serial_key == serial_key(number),
+                Serial.serial_number == number,
+            )
             .order_by((Serial.status == SerialStatus.RELEASED).asc(), Serial.id.desc())
             .limit(1)
         )

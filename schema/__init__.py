@@ -8,7 +8,9 @@ from schema.catalog import CatalogMutation
 from schema.lookup import LookupQuery
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.query import CoreQuery
+from schema.recall import RecallMutation, RecallQuery
 from schema.receiving import ReceivingMutation
+from schema.subscriptions import Subscription
 
 # Each domain module contributes its own root fields.
 Query = merge_types(
@@ -17,13 +19,17 @@ Query = merge_types(
         CoreQuery,
         OutboundQuery,
         LookupQuery,
+        RecallQuery,
     ),
 )
-Mutation = merge_types("Mutation", (CatalogMutation, ReceivingMutation, OutboundMutation))
+Mutation = merge_types(
+    "Mutation", (CatalogMutation, ReceivingMutation, OutboundMutation, RecallMutation)
+)
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     # Parsing and validating dominate small queries; identical documents repeat constantly.
     extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
 )

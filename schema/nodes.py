@@ -1,7 +1,9 @@
 """The objects of the warehouse as GraphQL nodes: catalog, inventory, receiving, history."""
 
+import weakref
+from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -147,9 +149,17 @@ class Serial(FromRow):
         row = await info.context.loaders.receiving_line_by_id.load(self.receiving_line_id)
         return ReceivingLine.maybe(row)
 
-    @strawberry.field(description="The complete audit trail, oldest first.")
-    async def movements(self, info: Info) -> list["Movement"]:
-        return Movement.many(await info.context.loaders.movements_by_serial_id.load(self.id))
+    @strawberry.field(
+        description="The complete audit trail, oldest first; with `last`, only the newest "
+        "`last` movements (still oldest first)."
+    )
+    async def movements(self, info: Info, last: int | None = None) -> list["Movement"]:
+        rows = await info.context.loaders.movements_by_serial_id.load(self.id)
+        if last is not None:
+            if last < 0:
+                raise ValueError("last must not be negative")
+            rows = rows[max(len(rows) - last, 0) :]
+        return Movement.many(rows)
 
 
 @strawberry.type(
@@ -215,17 +225,44 @@ class Movement(FromRow):
             return None
         return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
 
-    @strawberry.field
-    async def from_location(self, info: Info) -> Location | None:
-        if self.from_location_id is None:
-            return None
-        return Location.maybe(await info.context.loaders.location_by_id.load(self.from_location_id))
+    # Not `async def`: a long history names the same few locations thousands of times, and
+    # once loaded they are answered at once (see _location_now_or_later).
+    @strawberry.field(graphql_type=Location | None)
+    def from_location(self, info: Info) -> Any:
+        return _location_now_or_later(info, self.from_location_id)
 
-    @strawberry.field
-    async def to_location(self, info: Info) -> Location | None:
-        if self.to_location_id is None:
-            return None
-        return Location.maybe(await info.context.loaders.location_by_id.load(self.to_location_id))
+    @strawberry.field(graphql_type=Location | None)
+    def to_location(self, info: Info) -> Any:
+        return _location_now_or_later(info, self.to_location_id)
+
+
+def _location_now_or_later(
+    info: Info, location_id: int | None
+) -> Location | Awaitable[Location | None] | None:
+    """The location at once when this request has loaded it already, else an awaitable
+    (graphql-core awaits a resolver's answer when it is one). An `async def` resolver costs
+    a coroutine and a task per field even when the value is at hand."""
+    if location_id is None:
+        return None
+    loader = info.context.loaders.location_by_id
+    done = loader.done(location_id)
+    if done is None:
+        return _location_later(loader.load(location_id))
+    row = done.result()
+    if row is None:
+        return None
+    # One object per location row (rows live as long as the request's loaders).
+    built = _locations_built.get(row)
+    if built is None:
+        built = _locations_built[row] = Location.from_row(row)
+    return built
+
+
+_locations_built: "weakref.WeakKeyDictionary[Any, Location]" = weakref.WeakKeyDictionary()
+
+
+async def _location_later(load: Awaitable[Any]) -> Location | None:
+    return Location.maybe(await load)
 
 
 @strawberry.type(description="An advance shipping notice: what a supplier will deliver.")

@@ -95,7 +95,8 @@ class LotStock(ReportRow):
     lot_number: str
     expiry_date: date | None
     lot_received_at: datetime = strawberry.field(description="First receipt of the lot.")
-    on_hold: bool
+    on_hold: bool = strawberry.field(description="On a recall hold: never allocated.")
+    hold_reason: str | None
     quantity: int
     allocated_quantity: int
     available_quantity: int
@@ -126,7 +127,8 @@ class ExpiringLot(ReportRow):
     lot_number: str
     expiry_date: date
     lot_received_at: datetime
-    on_hold: bool
+    on_hold: bool = strawberry.field(description="On a recall hold: never allocated.")
+    hold_reason: str | None
     days_to_expiry: int = strawberry.field(
         description="Days from today in the warehouse's time zone; negative once expired."
     )

@@ -68,6 +68,9 @@ class ErrorCode(enum.StrEnum):
     SCAN_REQUIRED = "SCAN_REQUIRED"
     NOT_RETURNABLE = "NOT_RETURNABLE"
     SHIPMENT_NOT_PACKED = "SHIPMENT_NOT_PACKED"
+    # recall
+    LOT_ALREADY_ON_HOLD = "LOT_ALREADY_ON_HOLD"
+    LOT_NOT_ON_HOLD = "LOT_NOT_ON_HOLD"
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ async def apply_event(
                 from_location_id=from_location,
                 to_location_id=serial.location_id,
                 shipment_id=shipment_id,
+                warehouse_id=serial.warehouse_id,
             )
         )
         serial.status = target
@@ -138,6 +139,7 @@ async def create_serials(
                 quantity=1,
                 to_status=status,
                 to_location_id=location_id,
+                warehouse_id=warehouse_id,
             )
             for s in serials
         ],

@@ -212,6 +212,7 @@ class LotStock:
     expiry_date: date | None
     lot_received_at: datetime
     on_hold: bool
+    hold_reason: str | None
     quantity: int
     allocated_quantity: int
     days_to_expiry: int | None  # negative once expired; None without an expiry date
@@ -219,7 +220,12 @@ class LotStock:
 
     @property
     def available_quantity(self) -> int:
-        return self.quantity - self.allocated_quantity
+        """What allocation could still take here, as in the stock figures: free stock in a
+        storage location of a lot neither held nor expired."""
+        usable = (
+            self.location_kind is LocationKind.STORAGE and not self.on_hold and not self.expired
+        )
+        return self.quantity - self.allocated_quantity if usable else 0
 
 
 async def lot_inventory(
@@ -259,6 +265,7 @@ async def _lot_stock(
             Lot.expiry_date,
             Lot.received_at,
             Lot.on_hold,
+            Lot.hold_reason,
             func.sum(StockBalance.quantity),
             func.sum(StockBalance.allocated_quantity),
         )
@@ -283,6 +290,7 @@ async def _lot_stock(
             Lot.expiry_date,
             Lot.received_at,
             Lot.on_hold,
+            Lot.hold_reason,
         )
         .order_by(
             Product.sku,
@@ -301,7 +309,7 @@ async def _lot_stock(
     stock = []
     for row in await session.execute(query):
         (pid, sku, name, wid, wcode, tz, lid, lcode, lkind) = row[:9]
-        (lot_id, number, expiry, received, on_hold, quantity, allocated) = row[9:]
+        (lot_id, number, expiry, received, on_hold, hold_reason, quantity, allocated) = row[9:]
         days = (expiry - warehouse_today(tz, now)).days if expiry is not None else None
         stock.append(
             LotStock(
@@ -318,6 +326,7 @@ async def _lot_stock(
                 expiry,
                 received,
                 on_hold,
+                hold_reason,
                 int(quantity),
                 int(allocated),
                 days,
@@ -344,6 +353,7 @@ class ExpiringLot:
     expiry_date: date
     lot_received_at: datetime
     on_hold: bool
+    hold_reason: str | None
     days_to_expiry: int
     expired: bool
     quantity: int
@@ -352,7 +362,9 @@ class ExpiringLot:
 
     @property
     def available_quantity(self) -> int:
-        return self.quantity - self.allocated_quantity
+        """Free stock of the lot in the warehouse; none while it is held or expired."""
+        usable = not self.on_hold and not self.expired
+        return self.quantity - self.allocated_quantity if usable else 0
 
 
 def check_expiry_window(days: int) -> None:
@@ -406,6 +418,7 @@ async def expiring_lots(
                 first.expiry_date,
                 first.lot_received_at,
                 first.on_hold,
+                first.hold_reason,
                 first.days_to_expiry,
                 first.expired,
                 sum(r.quantity for r in rows),

@@ -14,14 +14,24 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 
 from resolvers.context import DEFAULT_ACTOR, Context
 from schema import schema
-from trackline.db import Engines, create_engines
+from services.events import EventBus, InProcessBus
+from trackline.db import Engines, create_engines, is_sqlite
+from trackline.events_pg import PostgresBus
 from trackline.reports_http import report_routes
+from trackline.runtime import tune_garbage_collector
 
 ADMIN_DIR = Path(__file__).resolve().parent.parent / "graphiql"
 ACTOR_HEADER = "x-trackline-actor"
+# Operations one WebSocket may run at once (subscriptions included); the next is refused.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 32
 log = logging.getLogger(__name__)
 
 
@@ -30,41 +40,69 @@ class GraphQLView(GraphQL[Context, None]):
 
     The stock IDE loads React from a CDN and stays blank without internet; ours is served
     from graphiql/ and names no outside address.
+
+    Subscriptions are served over WebSocket (graphql-transport-ws, and the older graphql-ws)
+    and over server-sent events: a GET or POST with `Accept: text/event-stream`.
     """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         read_sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        )
         self.sessions = sessions
         self.read_sessions = read_sessions
+        self.bus = bus
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         actor = request.headers.get(ACTOR_HEADER, "").strip()[:200] or DEFAULT_ACTOR
-        return Context(self.sessions, self.read_sessions, actor=actor)
+        return Context(self.sessions, self.read_sessions, actor=actor, bus=self.bus)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(ADMIN_DIR / "console.html", media_type="text/html")
-
-
-async def health(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 async def home(_request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+def create_bus(database_url: str, read_sessions: async_sessionmaker[AsyncSession]) -> EventBus:
+    """One process on SQLite: events go from the committing request to the subscribers.
+    PostgreSQL may have many API processes: events travel through LISTEN/NOTIFY."""
+    if is_sqlite(database_url):
+        return InProcessBus()
+    return PostgresBus(database_url, read_sessions)
+
+
 def create_app(database_url: str, engines: Engines | None = None) -> Starlette:
+    tune_garbage_collector()
     engines = engines or create_engines(database_url)
-    view = GraphQLView(engines.sessions(), engines.read_sessions())
+    read_sessions = engines.read_sessions()
+    bus = create_bus(database_url, read_sessions)
+    view = GraphQLView(engines.sessions(), read_sessions, bus)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await engines.dispose()
+        await bus.start()
+        try:
+            yield
+        finally:
+            await bus.stop()
+            await engines.dispose()
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "events": bus.health()})
 
     return Starlette(
         routes=[

@@ -1,4 +1,4 @@
-"""The `trackline` command: serve, migrate, seed-demo, export-schema."""
+"""The `trackline` command: serve, migrate, seed-demo, watch-serials, export-schema."""
 
 import asyncio
 from pathlib import Path
@@ -14,6 +14,8 @@ from trackline.settings import Settings
 
 cli = typer.Typer(help="Serial-number and lot tracking for warehouses.", no_args_is_help=True)
 console = Console()
+# How long a stopping server lets requests in flight finish.
+SHUTDOWN_GRACE_S = 5
 
 
 def _database_url(database_url: str | None) -> str:
@@ -75,7 +77,52 @@ def serve(
     console.print(f"  GraphQL console  {base}/graphql")
     console.print(f"  GraphQL endpoint {base}/graphql  (POST)")
     console.print(f"  Health           {base}/health")
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info", ws="websockets-sansio")
+    uvicorn.run(
+        create_app(url),
+        host=host,
+        port=port,
+        log_level="info",
+        ws="websockets-sansio",
+        # Event streams (subscriptions over SSE) never finish on their own: without a limit
+        # a stop would wait for their clients for ever. After it they are cut, and an
+        # EventSource reconnects (to another process, behind a load balancer).
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
+
+
+@cli.command("watch-serials")
+def watch_serials_command(
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", envvar="TRACKLINE_URL", help="Where Trackline serves."
+    ),
+    sku: str | None = typer.Option(None, help="Only serials of this product."),
+    serial: str | None = typer.Option(None, help="Only this serial number (exact)."),
+    warehouse: str | None = typer.Option(None, help="Only this warehouse (code)."),
+    status: list[str] = typer.Option([], help="Only changes into this status (repeatable)."),
+    limit: int | None = typer.Option(None, help="Stop after this many changes."),
+) -> None:
+    """Print serial status changes as they commit (a live subscription over WebSocket)."""
+    from trackline.watch import CONNECTION_ERRORS, WatchError, watch_serials
+
+    errors = Console(stderr=True)
+    try:
+        asyncio.run(
+            watch_serials(
+                url,
+                sku=sku,
+                serial_number=serial,
+                warehouse=warehouse,
+                statuses=[s.upper() for s in status],
+                show=lambda line: print(line, flush=True),
+                notice=errors.print,
+                limit=limit,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    except (WatchError, *CONNECTION_ERRORS) as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 @cli.command("export-schema")

@@ -94,9 +94,11 @@ async def test_lot_inventory_in_fefo_order(gql: Gql, data: ReportData) -> None:
     ]
     first = rows[0]
     assert first["expiryDate"] == (wh1_today - timedelta(days=1)).isoformat()
+    # expired stock is on hand but not available; storage stock of a usable lot is
+    assert [r["availableQuantity"] for r in rows[:3]] == [0, 0, 5]
     assert (first["allocatedQuantity"], first["availableQuantity"], first["onHold"]) == (
         0,
-        3,
+        0,
         False,
     )
     assert first["locationKind"] == "STORAGE"

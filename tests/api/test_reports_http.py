@@ -63,6 +63,7 @@ async def test_lot_inventory_csv(client: httpx.AsyncClient) -> None:
         "days_to_expiry",
         "expired",
         "on_hold",
+        "hold_reason",
         "quantity",
         "allocated_quantity",
         "available_quantity",
@@ -86,7 +87,7 @@ async def test_lot_inventory_csv(client: httpx.AsyncClient) -> None:
         "true",
         "false",
     )
-    assert (first["allocated_quantity"], first["available_quantity"]) == ("0", "3")
+    assert (first["allocated_quantity"], first["available_quantity"]) == ("0", "0")  # expired
     assert first["location_kind"] == "STORAGE"
     assert datetime.fromisoformat(first["lot_received_at"]).tzinfo is not None
     assert rows[1]["expired"] == "false"

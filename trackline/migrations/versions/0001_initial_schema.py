@@ -458,7 +458,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("serial", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_serial_location_id"), ["location_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_serial_product_id"), ["product_id"], unique=False)
+        batch_op.create_index("ix_serial_product_id_id", ["product_id", "id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_serial_putaway_task_id"), ["putaway_task_id"], unique=False
         )
@@ -716,7 +716,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_serial_serial_key")
         batch_op.drop_index(batch_op.f("ix_serial_receiving_line_id"))
         batch_op.drop_index(batch_op.f("ix_serial_putaway_task_id"))
-        batch_op.drop_index(batch_op.f("ix_serial_product_id"))
+        batch_op.drop_index("ix_serial_product_id_id")
         batch_op.drop_index(batch_op.f("ix_serial_location_id"))
 
     op.drop_table("serial")
