@@ -1,9 +1,12 @@
 """The GraphQL schema: Strawberry types only; every field calls into resolvers/."""
 
+from collections.abc import Iterator
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
+from resolvers.context import Context
 from schema.catalog import CatalogMutation
 from schema.lookup import LookupQuery
 from schema.outbound import OutboundMutation, OutboundQuery
@@ -26,12 +29,29 @@ Mutation = merge_types(
     "Mutation", (CatalogMutation, ReceivingMutation, OutboundMutation, RecallMutation)
 )
 
+
+class FreshLoadersPerOperation(SchemaExtension):
+    """Dataloaders cache rows for one operation only. Over HTTP every request has its own
+    context anyway; a WebSocket keeps one context for the connection's whole life, and
+    without this a second query on it would be answered from the first one's rows."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.fresh_loaders()
+        yield
+
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     # Parsing and validating dominate small queries; identical documents repeat constantly.
-    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    extensions=[
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        FreshLoadersPerOperation,
+    ],
 )
 
 __all__ = ["schema"]
