@@ -128,7 +128,7 @@ class Serial(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field
     async def warehouse(self, info: Info) -> Warehouse:
@@ -138,9 +138,7 @@ class Serial(FromRow):
 
     @strawberry.field(description="Where the item is now; null before arrival and after shipping.")
     async def location(self, info: Info) -> Location | None:
-        if self.location_id is None:
-            return None
-        return Location.maybe(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load_optional(info, self.location_id)
 
     @strawberry.field(description="The ASN line it was expected or received on.")
     async def receiving_line(self, info: Info) -> "ReceivingLine | None":
@@ -178,7 +176,7 @@ class Lot(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field(description="On hand, allocated and available, by location.")
     async def stock(self, info: Info) -> StockSummaryType:
@@ -211,19 +209,15 @@ class Movement(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field
     async def serial(self, info: Info) -> Serial | None:
-        if self.serial_id is None:
-            return None
-        return Serial.maybe(await info.context.loaders.serial_by_id.load(self.serial_id))
+        return await Serial.load_optional(info, self.serial_id)
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot | None:
-        if self.lot_id is None:
-            return None
-        return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load_optional(info, self.lot_id)
 
     # Not `async def`: a long history names the same few locations thousands of times, and
     # once loaded they are answered at once (see _location_now_or_later).
@@ -304,7 +298,7 @@ class ReceivingLine(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field
     async def order(self, info: Info) -> ReceivingOrder:
@@ -337,13 +331,11 @@ class PutawayTask(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot | None:
-        if self.lot_id is None:
-            return None
-        return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load_optional(info, self.lot_id)
 
     @strawberry.field
     async def from_location(self, info: Info) -> Location:

@@ -60,11 +60,11 @@ class OrderLine(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field
     async def order(self, info: Info) -> Order:
-        return Order.from_row(await info.context.loaders.order_by_id.load(self.order_id))
+        return await Order.load(info, self.order_id)
 
     @strawberry.field
     async def allocations(self, info: Info) -> list["Allocation"]:
@@ -95,37 +95,31 @@ class Allocation(FromRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field(description="Where the reserved stock was taken from.")
     async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load(info, self.location_id)
 
     @strawberry.field
     async def serial(self, info: Info) -> Serial | None:
-        if self.serial_id is None:
-            return None
-        return Serial.maybe(await info.context.loaders.serial_by_id.load(self.serial_id))
+        return await Serial.load_optional(info, self.serial_id)
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot | None:
-        if self.lot_id is None:
-            return None
-        return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load_optional(info, self.lot_id)
 
     @strawberry.field
     async def order(self, info: Info) -> Order:
-        return Order.from_row(await info.context.loaders.order_by_id.load(self.order_id))
+        return await Order.load(info, self.order_id)
 
     @strawberry.field
     async def line(self, info: Info) -> OrderLine:
-        return OrderLine.from_row(await info.context.loaders.order_line_by_id.load(self.line_id))
+        return await OrderLine.load(info, self.line_id)
 
     @strawberry.field
     async def shipment(self, info: Info) -> "Shipment | None":
-        if self.shipment_id is None:
-            return None
-        return Shipment.maybe(await info.context.loaders.shipment_by_id.load(self.shipment_id))
+        return await Shipment.load_optional(info, self.shipment_id)
 
 
 @strawberry.type(description="Go to a location and take what one allocation reserved.")
@@ -141,7 +135,7 @@ class PickTask(FromRow):
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load(info, self.location_id)
 
     @strawberry.field(description="What to take: the serial, or the lot and quantity.")
     async def allocation(self, info: Info) -> Allocation:
@@ -150,7 +144,7 @@ class PickTask(FromRow):
 
     @strawberry.field
     async def order(self, info: Info) -> Order:
-        return Order.from_row(await info.context.loaders.order_by_id.load(self.order_id))
+        return await Order.load(info, self.order_id)
 
 
 @strawberry.type
@@ -166,7 +160,7 @@ class Shipment(FromRow):
 
     @strawberry.field
     async def order(self, info: Info) -> Order:
-        return Order.from_row(await info.context.loaders.order_by_id.load(self.order_id))
+        return await Order.load(info, self.order_id)
 
     @strawberry.field
     async def allocations(self, info: Info) -> list[Allocation]:

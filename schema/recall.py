@@ -34,7 +34,7 @@ class RecallStock:
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load(info, self.location_id)
 
     @classmethod
     def of(cls, row: service.RecallStock) -> "RecallStock":
@@ -62,7 +62,7 @@ class RecallShipment:
 
     @strawberry.field
     async def shipment(self, info: Info) -> Shipment:
-        return Shipment.from_row(await info.context.loaders.shipment_by_id.load(self.shipment_id))
+        return await Shipment.load(info, self.shipment_id)
 
     @classmethod
     def of(cls, row: service.RecallShipment) -> "RecallShipment":
@@ -99,7 +99,7 @@ class RecallOrder:
 
     @strawberry.field
     async def order(self, info: Info) -> Order:
-        return Order.from_row(await info.context.loaders.order_by_id.load(self.order_id))
+        return await Order.load(info, self.order_id)
 
     @classmethod
     def of(cls, row: service.RecallOrder) -> "RecallOrder":
@@ -142,11 +142,11 @@ class LotRecall:
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot:
-        return Lot.from_row(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load(info, self.lot_id)
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @classmethod
     def of(cls, row: service.LotRecall) -> "LotRecall":

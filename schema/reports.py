@@ -37,7 +37,7 @@ class SerialCount(ReportRow):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_id))
+        return await Product.load(info, self.product_id)
 
     @strawberry.field
     async def warehouse(self, info: Info) -> Warehouse:
@@ -53,7 +53,7 @@ class SerialLocationCount(SerialCount):
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load(info, self.location_id)
 
 
 @strawberry.type(
@@ -112,11 +112,11 @@ class LotStock(ReportRow):
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot:
-        return Lot.from_row(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load(info, self.lot_id)
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load(info, self.location_id)
 
 
 @strawberry.type(description="A lot on hand in one warehouse that expires soon, or has.")
@@ -141,4 +141,4 @@ class ExpiringLot(ReportRow):
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot:
-        return Lot.from_row(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load(info, self.lot_id)

@@ -61,6 +61,20 @@ class FromRow(relay.Node):
         return [cls(**dict(zip(names, read(row), strict=True))) for row in rows]
 
     @classmethod
+    async def load(cls, info: Any, row_id: int) -> Self:
+        """The object with this id, through the request's dataloader for the type."""
+        loader: SessionLoader[int, Any] = getattr(info.context.loaders, cls.loader_name)
+        return cls.from_row(await loader.load(row_id))
+
+    @classmethod
+    async def load_optional(cls, info: Any, row_id: int | None) -> Self | None:
+        """Like `load`, for an optional reference (or a row that may be gone)."""
+        if row_id is None:
+            return None
+        loader: SessionLoader[int, Any] = getattr(info.context.loaders, cls.loader_name)
+        return cls.maybe(await loader.load(row_id))
+
+    @classmethod
     async def resolve_nodes(  # type: ignore[override]  # one implementation of the overloads
         cls, *, info: Any, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:

@@ -25,13 +25,11 @@ class StockPosition:
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_id))
+        return await Location.load(info, self.location_id)
 
     @strawberry.field
     async def lot(self, info: Info) -> Lot | None:
-        if self.lot_id is None:
-            return None
-        return Lot.maybe(await info.context.loaders.lot_by_id.load(self.lot_id))
+        return await Lot.load_optional(info, self.lot_id)
 
 
 @strawberry.type
