@@ -12,11 +12,11 @@ from schema.enums import LocationKind, OutboundOrderStatus, ShipmentStatus
 from schema.errors import UserError, user_errors
 from schema.nodes import Info, Location, Lot, Product, Warehouse
 from schema.outbound import Order, Shipment
-from services import recall as service
+from schema.reports import ReportRow
 
 
 @strawberry.type(description="What is left of a lot at one location.")
-class RecallStock:
+class RecallStock(ReportRow):
     warehouse_code: str
     location_code: str
     location_kind: LocationKind
@@ -36,21 +36,9 @@ class RecallStock:
     async def location(self, info: Info) -> Location:
         return await Location.load(info, self.location_id)
 
-    @classmethod
-    def of(cls, row: service.RecallStock) -> "RecallStock":
-        return cls(
-            warehouse_code=row.warehouse_code,
-            location_code=row.location_code,
-            location_kind=row.location_kind,
-            quantity=row.quantity,
-            allocated_quantity=row.allocated_quantity,
-            warehouse_id=row.warehouse_id,
-            location_id=row.location_id,
-        )
-
 
 @strawberry.type(description="A shipment that holds (some of) a lot.")
-class RecallShipment:
+class RecallShipment(ReportRow):
     carrier: str | None
     tracking_number: str | None
     status: ShipmentStatus
@@ -64,23 +52,12 @@ class RecallShipment:
     async def shipment(self, info: Info) -> Shipment:
         return await Shipment.load(info, self.shipment_id)
 
-    @classmethod
-    def of(cls, row: service.RecallShipment) -> "RecallShipment":
-        return cls(
-            carrier=row.carrier,
-            tracking_number=row.tracking_number,
-            status=row.status,
-            dispatched_at=row.dispatched_at,
-            quantity=row.quantity,
-            shipment_id=row.shipment_id,
-        )
-
 
 @strawberry.type(
     description="An order that took (some of) a lot: reserved it, picked it or shipped it. "
     "Allocations cancelled or returned to stock are not counted."
 )
-class RecallOrder:
+class RecallOrder(ReportRow):
     order_number: str
     customer_reference: str | None
     status: OutboundOrderStatus
@@ -101,28 +78,12 @@ class RecallOrder:
     async def order(self, info: Info) -> Order:
         return await Order.load(info, self.order_id)
 
-    @classmethod
-    def of(cls, row: service.RecallOrder) -> "RecallOrder":
-        return cls(
-            order_number=row.order_number,
-            customer_reference=row.customer_reference,
-            status=row.status,
-            warehouse_code=row.warehouse_code,
-            ordered_at=row.ordered_at,
-            allocated_at=row.allocated_at,
-            allocated_quantity=row.allocated_quantity,
-            picked_quantity=row.picked_quantity,
-            shipped_quantity=row.shipped_quantity,
-            shipments=[RecallShipment.of(s) for s in row.shipments],
-            order_id=row.order_id,
-        )
-
 
 @strawberry.type(
     description="One lot in a recall: whether it is held, where what is left of it is, "
     "and which orders and shipments took it."
 )
-class LotRecall:
+class LotRecall(ReportRow):
     lot_number: str
     sku: str
     product_name: str
@@ -147,25 +108,6 @@ class LotRecall:
     @strawberry.field
     async def product(self, info: Info) -> Product:
         return await Product.load(info, self.product_id)
-
-    @classmethod
-    def of(cls, row: service.LotRecall) -> "LotRecall":
-        return cls(
-            lot_number=row.lot_number,
-            sku=row.sku,
-            product_name=row.product_name,
-            expiry_date=row.expiry_date,
-            received_at=row.received_at,
-            on_hold=row.on_hold,
-            hold_reason=row.hold_reason,
-            on_hand=row.on_hand,
-            allocated_quantity=row.allocated_quantity,
-            shipped_quantity=row.shipped_quantity,
-            stock=[RecallStock.of(s) for s in row.stock],
-            orders=[RecallOrder.of(o) for o in row.orders],
-            lot_id=row.lot_id,
-            product_id=row.product_id,
-        )
 
 
 # ---------------------------------------------------------------- inputs and payloads
@@ -264,4 +206,14 @@ class RecallQuery:
         rows = await recall.recall_report(
             info.context, lot_gids=lot_ids or [], lots=_refs(lots or [])
         )
-        return [LotRecall.of(row) for row in rows]
+        return [
+            LotRecall.from_report(
+                row,
+                stock=RecallStock.many(row.stock),
+                orders=[
+                    RecallOrder.from_report(o, shipments=RecallShipment.many(o.shipments))
+                    for o in row.orders
+                ],
+            )
+            for row in rows
+        ]

@@ -2,6 +2,7 @@
 describe, for drilling down."""
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, Self
 
@@ -16,12 +17,13 @@ class ReportRow:
     """Builds a row type from a service's report dataclass by field name."""
 
     @classmethod
-    def from_report(cls, row: Any) -> Self:
+    def from_report(cls, row: Any, **given: Any) -> Self:
+        """Fields named in `given` (nested rows, say) are taken from there instead."""
         names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
-        return cls(**{name: getattr(row, name) for name in names})
+        return cls(**{name: getattr(row, name) for name in names if name not in given}, **given)
 
     @classmethod
-    def many(cls, rows: list[Any]) -> list[Self]:
+    def many(cls, rows: Iterable[Any]) -> list[Self]:
         return [cls.from_report(row) for row in rows]
 
 

@@ -290,29 +290,21 @@ async def recall_report(session: AsyncSession, lot_ids: Sequence[int]) -> list[L
 
 
 async def _stock_by_lot(session: AsyncSession, ids: list[int]) -> dict[int, list[RecallStock]]:
+    keys = (
+        StockBalance.lot_id,
+        Warehouse.id,
+        Warehouse.code,
+        Location.id,
+        Location.code,
+        Location.kind,
+    )
     query = (
-        select(
-            StockBalance.lot_id,
-            Warehouse.id,
-            Warehouse.code,
-            Location.id,
-            Location.code,
-            Location.kind,
-            func.sum(StockBalance.quantity),
-            func.sum(StockBalance.allocated_quantity),
-        )
+        select(*keys, func.sum(StockBalance.quantity), func.sum(StockBalance.allocated_quantity))
         .join(Location, Location.id == StockBalance.location_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
         # Emptied balances stay behind as rows: not on hand.
         .where(StockBalance.lot_id.in_(ids), StockBalance.quantity > 0)
-        .group_by(
-            StockBalance.lot_id,
-            Warehouse.id,
-            Warehouse.code,
-            Location.id,
-            Location.code,
-            Location.kind,
-        )
+        .group_by(*keys)
         .order_by(StockBalance.lot_id, Warehouse.code, Location.code)
     )
     found: dict[int, list[RecallStock]] = {}

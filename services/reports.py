@@ -70,22 +70,13 @@ async def serial_inventory(
 ) -> list[SerialCount]:
     """Serial counts by product × warehouse × status, in lifecycle order. Numbers released
     from a cancelled ASN never were items here and are left out."""
+    keys = (Product.id, Product.sku, Product.name, Warehouse.id, Warehouse.code, Serial.status)
     query = (
-        select(
-            Product.id,
-            Product.sku,
-            Product.name,
-            Warehouse.id,
-            Warehouse.code,
-            Serial.status,
-            func.count(Serial.id),
-        )
+        select(*keys, func.count(Serial.id))
         .join(Product, Product.id == Serial.product_id)
         .join(Warehouse, Warehouse.id == Serial.warehouse_id)
         .where(Serial.status != SerialStatus.RELEASED)
-        .group_by(
-            Product.id, Product.sku, Product.name, Warehouse.id, Warehouse.code, Serial.status
-        )
+        .group_by(*keys)
     )
     query = _narrow(query, product_id, warehouse_id)
     rows = [SerialCount(*row) for row in await session.execute(query)]
@@ -96,34 +87,15 @@ async def serial_inventory_by_location(
     session: AsyncSession, *, product_id: int | None = None, warehouse_id: int | None = None
 ) -> list[SerialCount]:
     """Counts of the serials physically here, by product × location × status."""
+    keys = (Product.id, Product.sku, Product.name, Warehouse.id, Warehouse.code, Serial.status)
+    places = (Location.id, Location.code, Location.kind)
     query = (
-        select(
-            Product.id,
-            Product.sku,
-            Product.name,
-            Warehouse.id,
-            Warehouse.code,
-            Serial.status,
-            func.count(Serial.id),
-            Location.id,
-            Location.code,
-            Location.kind,
-        )
+        select(*keys, func.count(Serial.id), *places)
         .join(Product, Product.id == Serial.product_id)
         .join(Location, Location.id == Serial.location_id)
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
         .where(Serial.status.in_(IN_CUSTODY))
-        .group_by(
-            Product.id,
-            Product.sku,
-            Product.name,
-            Warehouse.id,
-            Warehouse.code,
-            Serial.status,
-            Location.id,
-            Location.code,
-            Location.kind,
-        )
+        .group_by(*keys, *places)
     )
     query = _narrow(query, product_id, warehouse_id)
     rows = [SerialCount(*tuple(row)) for row in await session.execute(query)]
@@ -195,6 +167,26 @@ async def serial_locations(
 # ---------------------------------------------------------------- lot stock
 
 
+# What a lot-inventory row is grouped by (and selects, in this order).
+_LOT_STOCK_KEYS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Warehouse.id,
+    Warehouse.code,
+    Warehouse.time_zone,
+    Location.id,
+    Location.code,
+    Location.kind,
+    Lot.id,
+    Lot.lot_number,
+    Lot.expiry_date,
+    Lot.received_at,
+    Lot.on_hold,
+    Lot.hold_reason,
+)
+
+
 @dataclass(frozen=True)
 class LotStock:
     """On-hand stock of one lot at one location."""
@@ -251,21 +243,7 @@ async def _lot_stock(
 ) -> list[LotStock]:
     query = (
         select(
-            Product.id,
-            Product.sku,
-            Product.name,
-            Warehouse.id,
-            Warehouse.code,
-            Warehouse.time_zone,
-            Location.id,
-            Location.code,
-            Location.kind,
-            Lot.id,
-            Lot.lot_number,
-            Lot.expiry_date,
-            Lot.received_at,
-            Lot.on_hold,
-            Lot.hold_reason,
+            *_LOT_STOCK_KEYS,
             func.sum(StockBalance.quantity),
             func.sum(StockBalance.allocated_quantity),
         )
@@ -275,23 +253,7 @@ async def _lot_stock(
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
         # Emptied balances stay behind as rows (allocations refer to them): not on hand.
         .where(StockBalance.quantity > 0)
-        .group_by(
-            Product.id,
-            Product.sku,
-            Product.name,
-            Warehouse.id,
-            Warehouse.code,
-            Warehouse.time_zone,
-            Location.id,
-            Location.code,
-            Location.kind,
-            Lot.id,
-            Lot.lot_number,
-            Lot.expiry_date,
-            Lot.received_at,
-            Lot.on_hold,
-            Lot.hold_reason,
-        )
+        .group_by(*_LOT_STOCK_KEYS)
         .order_by(
             Product.sku,
             Warehouse.code,
