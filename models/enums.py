@@ -60,6 +60,8 @@ class MovementKind(enum.StrEnum):
     RELEASE = "RELEASE"
     HOLD = "HOLD"
     RELEASE_HOLD = "RELEASE_HOLD"
+    # Stock that was already in the warehouse when tracking began, loaded by an import.
+    OPENING_STOCK = "OPENING_STOCK"
 
 
 class ReceivingOrderStatus(enum.StrEnum):

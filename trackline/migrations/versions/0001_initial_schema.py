@@ -564,6 +564,7 @@ def upgrade() -> None:
                 "RELEASE",
                 "HOLD",
                 "RELEASE_HOLD",
+                "OPENING_STOCK",
                 name="kind_valid",
                 native_enum=False,
                 create_constraint=True,
