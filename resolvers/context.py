@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.loaders import Loaders
+from services.epcis_identifiers import DEFAULT_URIS, UriScheme
 from services.events import NULL_BUS, EventBus, collected_events, start_recording
 
 DEFAULT_ACTOR = "api"
@@ -21,6 +22,8 @@ class Context:
     actor: str = DEFAULT_ACTOR
     # Where committed changes are published for subscriptions; the default publishes nothing.
     bus: EventBus = NULL_BUS
+    # Our URIs in EPCIS documents (locations, documents, event ids); set from the settings.
+    epcis_uris: UriScheme = DEFAULT_URIS
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -8,6 +8,8 @@ from strawberry.tools import merge_types
 
 from resolvers.context import Context
 from schema.catalog import CatalogMutation
+from schema.epcis import EpcisQuery
+from schema.imports import ImportMutation
 from schema.lookup import LookupQuery
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.query import CoreQuery
@@ -23,10 +25,12 @@ Query = merge_types(
         OutboundQuery,
         LookupQuery,
         RecallQuery,
+        EpcisQuery,
     ),
 )
 Mutation = merge_types(
-    "Mutation", (CatalogMutation, ReceivingMutation, OutboundMutation, RecallMutation)
+    "Mutation",
+    (CatalogMutation, ReceivingMutation, OutboundMutation, RecallMutation, ImportMutation),
 )
 
 

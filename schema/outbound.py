@@ -218,8 +218,16 @@ class CancelAllocationInput:
 )
 class ConfirmPickInput:
     task_id: relay.GlobalID
-    serial_number: str | None = None
-    lot_number: str | None = None
+    serial_number: str | None = strawberry.field(
+        default=None,
+        description="The serial number, or a raw scan of the item's GS1 label, whose GTIN must "
+        "be the pick's product.",
+    )
+    lot_number: str | None = strawberry.field(
+        default=None,
+        description="The lot number in any case, or a raw scan of the lot's GS1 label, whose "
+        "GTIN must be the pick's product and expiry (17) the lot's.",
+    )
     quantity: int | None = None
 
 

@@ -38,9 +38,15 @@ class PlanReceivingOrderInput:
 
 @strawberry.input(description="One lot of a lot-tracked line: number, optional expiry, quantity.")
 class LotLineInput:
-    lot_number: str
+    lot_number: str = strawberry.field(
+        description="The lot number, or a raw scan of the lot label (GS1-128, GS1 DataMatrix "
+        "or QR data, the (01)…(10)… text, a GS1 Digital Link URL): its GTIN must be the "
+        "line's product and its expiry (17) the one given or recorded."
+    )
     quantity: int
-    expiry_date: date | None = None
+    expiry_date: date | None = strawberry.field(
+        default=None, description="Taken from a scanned label's expiry (17) when not given."
+    )
 
 
 @strawberry.input(description="One ASN line, named by lineId or lineNumber.")
@@ -52,7 +58,12 @@ class ReceiveLineInput:
         description="Untracked: required. Serial-tracked: the number of serials. "
         "Lot-tracked: the sum of the lots.",
     )
-    serial_numbers: list[str] = strawberry.field(default_factory=list)
+    serial_numbers: list[str] = strawberry.field(
+        default_factory=list,
+        description="One per unit: the serial number, or a raw scan of the unit's GS1 label "
+        "(its GTIN must be the line's product). A refused entry is named by its index, "
+        "e.g. lines.0.serialNumbers.3.",
+    )
     lots: list[LotLineInput] = strawberry.field(default_factory=list)
 
 
@@ -76,7 +87,8 @@ class PlacementInput:
     quantity: int
     serial_numbers: list[str] = strawberry.field(
         default_factory=list,
-        description="Which serials go here; unnamed ones are taken in serial-number order.",
+        description="Which serials go here, by number or raw scan of their GS1 labels; "
+        "unnamed ones are taken in serial-number order.",
     )
 
 

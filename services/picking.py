@@ -5,9 +5,13 @@ IN_INVENTORY serial of the same product from the same location swaps places with
 recorded); anything else is refused with a code saying what was wrong. Lots are confirmed
 by lot number (any case) and quantity; less than allocated is a short pick, whose remainder
 is released. Picked goods move to the warehouse's packing location when it has one.
+
+The serial or lot number may be a raw GS1 scan (`services.scanning.read_label`): its GTIN
+must be the pick's product, and a lot label's expiry the allocated lot's.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +39,7 @@ from services.identifiers import clean_number, lot_key
 from services.lifecycle import apply_event, lock_serials
 from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, refresh_order_status
+from services.scanning import Label, NumberKind, gtin_owners, label_problems, read_label
 from services.stock import add_stock, lock_products, remove_from_balance
 
 
@@ -111,8 +116,12 @@ async def _pick_serial(
         )
     allocated = await session.get(Serial, allocation.serial_id)
     assert allocated is not None
+    label = read_label(scan.serial_number)
+    await _refuse_label(session, label, "serial", allocation.product_id, "serialNumber")
+    text = label.number("serial")
+    assert text is not None  # a label without a serial number was refused
     problems = Problems()
-    number = clean_number(scan.serial_number, problems, "serialNumber", kind="serial")
+    number = clean_number(text, problems, "serialNumber", kind="serial")
     problems.raise_if_any()
     assert number is not None
     document = document_for(order)
@@ -214,6 +223,34 @@ async def _scanned_serial(
     return serial
 
 
+async def _refuse_label(
+    session: AsyncSession,
+    label: Label,
+    kind: NumberKind,
+    product_id: int,
+    field: str,
+    *,
+    expiry_date: date | None = None,
+) -> None:
+    """Refuse a scanned label that is unreadable, of the wrong kind or of another product."""
+    if not label.is_gs1:
+        return
+    product = await session.get(Product, product_id)
+    assert product is not None
+    owners = await gtin_owners(session, product, [label])
+    problems = label_problems(
+        label,
+        kind,
+        sku=product.sku,
+        gtin=product.gtin,
+        expiry_date=expiry_date,
+        gtin_owners=owners,
+        field=field,
+    )
+    if problems:
+        raise Refused(problems)
+
+
 async def _pick_quantity(
     session: AsyncSession,
     order: OutboundOrder,
@@ -230,11 +267,17 @@ async def _pick_quantity(
             raise Refused.one(
                 ErrorCode.SCAN_REQUIRED, f"scan or type lot {lot.lot_number}", "lotNumber"
             )
-        if lot_key(scan.lot_number.strip()) != lot.lot_key:
+        label = read_label(scan.lot_number)
+        number = label.number("lot")
+        same_lot = number is not None and lot_key(number) == lot.lot_key
+        # A label of another lot is the wrong lot, whatever its expiry says.
+        expiry = lot.expiry_date if same_lot else None
+        await _refuse_label(
+            session, label, "lot", allocation.product_id, "lotNumber", expiry_date=expiry
+        )
+        if not same_lot:
             raise Refused.one(
-                ErrorCode.WRONG_LOT,
-                f"this pick is lot {lot.lot_number}, not {scan.lot_number.strip()}",
-                "lotNumber",
+                ErrorCode.WRONG_LOT, f"this pick is lot {lot.lot_number}, not {number}", "lotNumber"
             )
     elif scan.lot_number:
         raise Refused.one(

@@ -1,4 +1,7 @@
-"""Putaway: move what a receipt staged on the dock into storage, whole or split."""
+"""Putaway: move what a receipt staged on the dock into storage, whole or split.
+
+Serials may be named by raw GS1 scans (`services.scanning.read_label`) of their labels.
+"""
 
 from dataclasses import dataclass, field
 
@@ -21,6 +24,7 @@ from services.errors import ErrorCode, Problems, Refused
 from services.identifiers import clean_number
 from services.lifecycle import apply_event, lock_serials
 from services.movements import Document, MovementRecord, record_movements
+from services.scanning import scanned_serials
 from services.stock import add_stock, take_stock
 
 
@@ -151,9 +155,10 @@ async def _validate(
     unplaced = dict(sorted(by_number.items()))
     assignment: dict[int, list[Serial]] = {}
     for i, placement in enumerate(placements):
-        for raw in placement.serial_numbers:
-            at = f"placements.{i}.serialNumbers"
-            number = clean_number(raw, problems, at, kind="serial")
+        at = f"placements.{i}.serialNumbers"
+        entries = placement.serial_numbers
+        for text in await scanned_serials(session, task.product_id, entries, problems, at):
+            number = clean_number(text, problems, at, kind="serial")
             if number is None:
                 continue
             if number not in by_number:

@@ -6,7 +6,7 @@ the caller's transaction, so a refused receipt leaves no serial, lot, stock or m
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,10 +31,11 @@ from models import (
     Warehouse,
 )
 from models.base import utc_now
-from services.errors import ErrorCode, Problems, Refused
+from services.errors import ErrorCode, Problem, Problems, Refused
 from services.identifiers import clean_code, clean_number, lot_key
 from services.lifecycle import apply_event, create_serials, lock_serials
 from services.movements import Document, MovementRecord, record_movements
+from services.scanning import Label, gtin_owners, label_problems, read_label, scanned_serials
 from services.stock import add_stock
 
 ORDER_NUMBER_MAX = 64
@@ -188,6 +189,22 @@ class _PlannedLot:
     number: str
     key: str
     existing: Lot | None
+
+
+@dataclass(frozen=True)
+class _LotInput:
+    """One lot entry as read: the number typed or scanned, and the expiry typed or, when
+    none was, read off the label."""
+
+    where: str  # lines.0.lots.1
+    entry: LotEntry  # with the label's expiry when none was typed
+    number: str | None  # None when the entry was refused
+    expiry_scanned: bool = False
+
+    @property
+    def expiry_field(self) -> str:
+        # An expiry read off a label is wrong because of the scan, so the scan is named.
+        return f"{self.where}.lotNumber" if self.expiry_scanned else f"{self.where}.expiryDate"
 
 
 @dataclass
@@ -369,7 +386,11 @@ async def _validate_serial_line(
             f"{count} serials received but only {remaining} still expected",
             where,
         )
-    numbers = _clean_serials(receipt.serial_numbers, problems, where)
+    numbers = _clean_serials(
+        await scanned_serials(session, product.id, receipt.serial_numbers, problems, where),
+        problems,
+        where,
+    )
     expected = {
         s.serial_number: s
         for s in await session.scalars(select(Serial).where(Serial.receiving_line_id == line.id))
@@ -427,27 +448,29 @@ async def _validate_lot_line(
             f"{at}.lots",
         )
         return None
+    labels = [read_label(entry.lot_number) for entry in receipt.lots]
+    owners = await gtin_owners(session, product, labels)
     plan = _PlannedLine(line, product, 0)
     keys: Counter[str] = Counter()
-    cleaned: list[tuple[int, LotEntry, str]] = []
-    for j, entry in enumerate(receipt.lots):
-        where = f"{at}.lots.{j}"
-        number = clean_number(entry.lot_number, problems, f"{where}.lotNumber", kind="lot")
+    cleaned: list[tuple[_LotInput, str]] = []
+    for j, (entry, label) in enumerate(zip(receipt.lots, labels, strict=True)):
+        read = _read_lot(entry, label, product, owners, problems, f"{at}.lots.{j}")
         if entry.quantity <= 0:
             problems.add(
                 ErrorCode.QUANTITY_NOT_POSITIVE,
                 "the lot quantity must be positive",
-                f"{where}.quantity",
+                f"{read.where}.quantity",
             )
-        if entry.expiry_date is not None and entry.expiry_date < today:
+        expiry = read.entry.expiry_date
+        if expiry is not None and expiry < today:
             problems.add(
                 ErrorCode.LOT_EXPIRED,
-                f"lot {entry.lot_number} expired on {entry.expiry_date}",
-                f"{where}.expiryDate",
+                f"lot {read.number or entry.lot_number} expired on {expiry}",
+                read.expiry_field,
             )
-        if number is not None:
-            keys[lot_key(number)] += 1
-            cleaned.append((j, entry, number))
+        if read.number is not None:
+            keys[lot_key(read.number)] += 1
+            cleaned.append((read, read.number))
     total = sum(entry.quantity for entry in receipt.lots)
     if total != remaining:
         problems.add(
@@ -465,12 +488,12 @@ async def _validate_lot_line(
         lot.lot_key: lot
         for lot in await session.scalars(
             select(Lot).where(
-                Lot.product_id == product.id, Lot.lot_key.in_([lot_key(n) for _, _, n in cleaned])
+                Lot.product_id == product.id, Lot.lot_key.in_([lot_key(n) for _, n in cleaned])
             )
         )
     }
-    for j, entry, number in cleaned:
-        where = f"{at}.lots.{j}"
+    for read, number in cleaned:
+        entry, where = read.entry, read.where
         key = lot_key(number)
         if keys[key] > 1:
             problems.add(
@@ -485,11 +508,7 @@ async def _validate_lot_line(
             and entry.expiry_date is not None
             and lot.expiry_date != entry.expiry_date
         ):
-            problems.add(
-                ErrorCode.LOT_EXPIRY_CONFLICT,
-                f"lot {lot.lot_number} already exists with expiry {lot.expiry_date or 'none'}",
-                f"{where}.expiryDate",
-            )
+            problems.items.append(_expiry_conflict(read, lot))
             continue
         if lot is not None and lot.expiry_date is not None and lot.expiry_date < today:
             problems.add(
@@ -501,6 +520,53 @@ async def _validate_lot_line(
         plan.lots.append(_PlannedLot(entry, number, key, lot))
     plan.quantity = total
     return plan
+
+
+def _read_lot(
+    entry: LotEntry,
+    label: Label,
+    product: Product,
+    owners: dict[str, str],
+    problems: Problems,
+    where: str,
+) -> _LotInput:
+    """A lot entry typed or scanned. A scanned expiry must agree with one typed, and fills
+    it in when none was."""
+    refusals = label_problems(
+        label,
+        "lot",
+        sku=product.sku,
+        gtin=product.gtin,
+        expiry_date=entry.expiry_date,
+        gtin_owners=owners,
+        field=f"{where}.lotNumber",
+    )
+    problems.items += refusals
+    text = label.number("lot")
+    if refusals or text is None:
+        return _LotInput(where, entry, None)
+    number = clean_number(text, problems, f"{where}.lotNumber", kind="lot")
+    if entry.expiry_date is None and label.expiry_date is not None:
+        filled = replace(entry, expiry_date=label.expiry_date)
+        return _LotInput(where, filled, number, expiry_scanned=True)
+    return _LotInput(where, entry, number)
+
+
+def _expiry_conflict(read: _LotInput, lot: Lot) -> Problem:
+    """An entry's expiry that is not the one an existing lot is recorded with."""
+    recorded = lot.expiry_date or "none"
+    if read.expiry_scanned:
+        return Problem(
+            ErrorCode.EXPIRY_MISMATCH,
+            f"the label says expiry {read.entry.expiry_date}, but lot {lot.lot_number} is "
+            f"recorded with {recorded}",
+            read.expiry_field,
+        )
+    return Problem(
+        ErrorCode.LOT_EXPIRY_CONFLICT,
+        f"lot {lot.lot_number} already exists with expiry {recorded}",
+        read.expiry_field,
+    )
 
 
 def _refuse_lot_expiry_disagreements(plans: list[_PlannedLine], problems: Problems) -> None:

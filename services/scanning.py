@@ -13,12 +13,17 @@ A keyboard-wedge scanner types one of:
 Without a symbology identifier some of these are ambiguous ("21345" may be serial 21345 or
 AI (21) with serial 345), so `parse_scan` returns every sensible reading in order of
 preference and `match_scan` takes the first that finds something. Parsing is biip's.
+
+Data entry cannot try readings against the database: a serial or lot number field takes
+one. `read_label` reads a field as GS1 only when it is marked as such and otherwise as the
+number typed; `label_problems` says what keeps a label from being that product's number.
 """
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from biip import ParseConfig, ParseError
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
@@ -30,11 +35,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Lot, Product, Serial, SerialStatus
+from services.errors import ErrorCode, Problem, Problems
 from services.identifiers import gtin_check_digit, lot_key
+from services.queries import key_values
 
 GROUP_SEPARATOR = "\x1d"
 SEPARATORS = (GROUP_SEPARATOR, "|")
 GTIN_LENGTHS = (8, 12, 13, 14)
+SYMBOLOGY_IDENTIFIER_LENGTH = 3  # "]", the symbology, the modifier: ]C1
 
 # Dates are verified: day 00 means the last day of the month (biip applies that rule), and
 # anything else impossible is reported rather than guessed.
@@ -107,7 +115,7 @@ def parse_scan(raw: str) -> ParsedScan:
         empty = ScanError(ScanErrorCode.EMPTY, "nothing was scanned")
         return ParsedScan(raw, None, (Reading(ScanFormat.PLAIN, "", error=empty),))
     symbology: SymbologyIdentifier | None = None
-    if value.startswith("]"):
+    if value.startswith("]") and len(value) >= SYMBOLOGY_IDENTIFIER_LENGTH:
         try:
             symbology = SymbologyIdentifier.extract(value)
             value = value[len(symbology) :]
@@ -163,7 +171,9 @@ def _element_strings(value: str, format: ScanFormat) -> Reading:
     def parse(config: ParseConfig) -> GS1ElementStrings:
         if format is ScanFormat.GS1_HUMAN_READABLE:
             return GS1Message.parse_hri(value, config=config).element_strings
-        return GS1Message.parse(value, config=config).element_strings
+        # A scanner set to send "|" for GS may send the leading FNC1 as one too; biip skips
+        # a leading GS but not a leading "|".
+        return GS1Message.parse(value.lstrip("|"), config=config).element_strings
 
     return _from_elements(value, format, parse)
 
@@ -210,6 +220,185 @@ def _from_elements(
         elements=tuple(ScanElement(e.ai.ai, e.value) for e in elements),
         error=error,
     )
+
+
+# ---------------------------------------------------------------- labels for data entry
+
+NumberKind = Literal["serial", "lot"]
+
+
+@dataclass(frozen=True)
+class Label:
+    """One serial or lot number field as a person typed it or a scanner sent it.
+
+    Either `number_text` is set (the entry is not GS1: the number as typed) and nothing
+    else is, or it is None and the GS1 fields hold what the label carries.
+    """
+
+    number_text: str | None = None  # trimmed; "" when the field was blank
+    gtin: str | None = None  # as 14 digits, even when its check digit is wrong
+    serial_number: str | None = None  # AI (21)
+    lot_number: str | None = None  # AI (10)
+    expiry_date: date | None = None  # AI (17), day 00 read as the month's last day
+    error: ScanError | None = None  # a wrong check digit, an impossible date, malformed data
+
+    @property
+    def is_gs1(self) -> bool:
+        return self.number_text is None
+
+    def number(self, kind: NumberKind) -> str | None:
+        """The serial or lot number this entry gives; None when a GS1 label carries none."""
+        if self.number_text is not None:
+            return self.number_text
+        return self.serial_number if kind == "serial" else self.lot_number
+
+
+def read_label(raw: str) -> Label:
+    """Read a serial or lot number field that may hold a raw scan. Pure; never raises.
+
+    The entry is GS1 only when nothing else can be meant: an AIM symbology identifier of a
+    GS1 symbology (]C1, ]e0, ]d2, ]Q3, or an EAN/UPC one such as ]E0), a leading "(", an
+    http(s) URL (a GS1 Digital Link), or a GS or "|" separator. Anything else is the number
+    as typed, trimmed, however much it looks like GS1 data: "21345" is serial 21345 and
+    "0109506000134352" a number of sixteen digits. A non-GS1 symbology identifier (]C0) is
+    taken off. A GS1 entry that cannot be read cleanly keeps what could be read, with
+    `error`; an http(s) URL that is not a Digital Link is malformed rather than a number.
+    Blank input is `number_text=""`: whether a blank is allowed is the caller's rule.
+    """
+    reading = parse_scan(raw).readings[0]  # parse_scan puts the plain text first unless marked
+    if reading.format is ScanFormat.PLAIN:
+        return Label(number_text=reading.text)
+    return Label(
+        gtin=reading.gtin,
+        serial_number=reading.serial_number,
+        lot_number=reading.lot_number,
+        expiry_date=reading.expiry_date,
+        error=reading.error,
+    )
+
+
+def label_problems(
+    label: Label,
+    kind: NumberKind,
+    *,
+    sku: str,
+    gtin: str | None,
+    expiry_date: date | None = None,
+    gtin_owners: Mapping[str, str] | None = None,
+    field: str | None = None,
+) -> list[Problem]:
+    """What keeps `label` from being entered as a serial or lot number of product `sku`.
+
+    `gtin` is the product's GTIN (14 digits), None when it has none on record; then
+    `gtin_owners` (GTIN → SKU, from `gtin_owners()`) still refuses a label of another
+    product. `expiry_date` is the lot's expiry as entered or recorded, None when there is
+    none to compare with; it is compared for lots only, as serials carry no expiry here.
+    A plain number has no problems here: its own rules (blank, length) are `clean_number`'s.
+
+    Codes: INVALID_SCAN (wrong check digit, impossible date, malformed data), WRONG_LABEL
+    (no number of that kind: a lot label in a serial field, a product barcode), and
+    GTIN_MISMATCH and EXPIRY_MISMATCH, which may come together.
+    """
+    if not label.is_gs1:
+        return []
+    if label.error is not None:
+        return [Problem(ErrorCode.INVALID_SCAN, _unreadable(label.error), field)]
+    if label.number(kind) is None:
+        return [Problem(ErrorCode.WRONG_LABEL, _wrong_label(label, kind), field)]
+    problems = []
+    mismatch = _gtin_mismatch(label, sku, gtin, gtin_owners or {})
+    if mismatch is not None:
+        problems.append(Problem(ErrorCode.GTIN_MISMATCH, mismatch, field))
+    scanned = label.expiry_date
+    if kind == "lot" and scanned and expiry_date and scanned != expiry_date:
+        problems.append(
+            Problem(
+                ErrorCode.EXPIRY_MISMATCH,
+                f"the label says expiry {scanned}, but the lot's is {expiry_date}",
+                field,
+            )
+        )
+    return problems
+
+
+def _gtin_mismatch(
+    label: Label, sku: str, gtin: str | None, owners: Mapping[str, str]
+) -> str | None:
+    if label.gtin is None:
+        return None
+    if gtin is not None and label.gtin != gtin:
+        return f"the label is GTIN {label.gtin}, but {sku}'s GTIN is {gtin}"
+    owner = owners.get(label.gtin)
+    if owner is not None and owner != sku:
+        return f"the label is GTIN {label.gtin} of {owner}, not {sku}"
+    return None
+
+
+def _unreadable(error: ScanError) -> str:
+    if error.code is ScanErrorCode.INVALID_CHECK_DIGIT:
+        return f"the GTIN on the label has a wrong check digit: {error.message}"
+    if error.code is ScanErrorCode.INVALID_DATE:
+        return f"the label has an impossible date: {error.message}"
+    return f"the label is not valid GS1 data: {error.message}"
+
+
+def _wrong_label(label: Label, kind: NumberKind) -> str:
+    if label.lot_number is not None:
+        carries = f"it is the label of lot {label.lot_number}"
+    elif label.serial_number is not None:
+        carries = f"it is the label of serial {label.serial_number}"
+    elif label.gtin is not None:
+        carries = f"it names only product GTIN {label.gtin}"
+    else:
+        carries = "it has no GTIN, lot or serial"
+    return f"the label carries no {kind} number ({carries}): scan the {kind} label"
+
+
+async def gtin_owners(
+    session: AsyncSession, product: Product, labels: Iterable[Label]
+) -> dict[str, str]:
+    """GTIN → SKU for the labels' GTINs, for checking labels against a product that has no
+    GTIN on record. A product with a GTIN needs no look-up (GTINs are unique) and gets {}."""
+    if product.gtin is not None:
+        return {}
+    gtins = {label.gtin for label in labels if label.gtin is not None and label.error is None}
+    if not gtins:
+        return {}
+    query = select(Product.gtin, Product.sku).where(Product.gtin.in_(gtins))
+    owners = await key_values(session, query)
+    return {gtin: sku for gtin, sku in owners.items() if gtin is not None}
+
+
+async def scanned_serials(
+    session: AsyncSession, product_id: int, entries: Sequence[str], problems: Problems, where: str
+) -> list[str]:
+    """The serial number of each entry of a list, typed or scanned, for one product.
+
+    A refused label adds its problem at the entry, `{where}.{k}` (lines.0.serialNumbers.3:
+    in a scanned list the person must know which one), and gives no number. Plain numbers
+    come back trimmed, for the caller's own rules. The product is read only for GS1 labels.
+    """
+    labels = [read_label(entry) for entry in entries]
+    if not any(label.is_gs1 for label in labels):
+        return [label.number_text or "" for label in labels]
+    product = await session.get(Product, product_id)
+    assert product is not None
+    owners = await gtin_owners(session, product, labels)
+    numbers = []
+    for k, label in enumerate(labels):
+        refusals = label_problems(
+            label,
+            "serial",
+            sku=product.sku,
+            gtin=product.gtin,
+            gtin_owners=owners,
+            field=f"{where}.{k}",
+        )
+        problems.items += refusals
+        number = label.number("serial")
+        if not refusals and number is not None:
+            numbers.append(number)
+    return numbers
 
 
 # ---------------------------------------------------------------- finding what was scanned

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,14 +23,18 @@ from strawberry.subscriptions import (
 
 from resolvers.context import DEFAULT_ACTOR, Context
 from schema import schema
+from services.epcis_identifiers import UriScheme
 from services.events import EventBus, InProcessBus
 from trackline.db import Engines, create_engines, is_sqlite
+from trackline.epcis_http import epcis_routes
 from trackline.events_pg import PostgresBus
 from trackline.reports_http import report_routes
 from trackline.runtime import tune_garbage_collector
+from trackline.settings import Settings
 
 ADMIN_DIR = Path(__file__).resolve().parent.parent / "graphiql"
 ACTOR_HEADER = "x-trackline-actor"
+PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight")
 # Operations one WebSocket may run at once (subscriptions included); the next is refused.
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 32
 log = logging.getLogger(__name__)
@@ -50,6 +55,7 @@ class GraphQLView(GraphQL[Context, None]):
         sessions: async_sessionmaker[AsyncSession],
         read_sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
+        epcis_uris: UriScheme,
     ) -> None:
         super().__init__(
             schema,
@@ -60,14 +66,28 @@ class GraphQLView(GraphQL[Context, None]):
                 GRAPHQL_SSE_PROTOCOL,
             ),
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            multipart_uploads_enabled=True,
         )
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.bus = bus
+        self.epcis_uris = epcis_uris
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         actor = request.headers.get(ACTOR_HEADER, "").strip()[:200] or DEFAULT_ACTOR
-        return Context(self.sessions, self.read_sessions, actor=actor, bus=self.bus)
+        return Context(
+            self.sessions, self.read_sessions, actor=actor, bus=self.bus, epcis_uris=self.epcis_uris
+        )
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """File uploads (CSV imports) come as multipart forms, which a browser will send to
+        any site without asking first. A custom header forces its preflight check, so another
+        site's page cannot make a visitor's browser upload to us (CSRF)."""
+        if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+            raise HTTPException(
+                400, "multipart requests must carry a GraphQL-Preflight header (CSRF protection)"
+            )
+        return await super().parse_multipart(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(ADMIN_DIR / "console.html", media_type="text/html")
@@ -85,12 +105,16 @@ def create_bus(database_url: str, read_sessions: async_sessionmaker[AsyncSession
     return PostgresBus(database_url, read_sessions)
 
 
-def create_app(database_url: str, engines: Engines | None = None) -> Starlette:
+def create_app(
+    database_url: str, engines: Engines | None = None, *, epcis_base_uri: str | None = None
+) -> Starlette:
+    """`epcis_base_uri` defaults to the TRACKLINE_EPCIS_BASE_URI setting."""
     tune_garbage_collector()
+    epcis_uris = UriScheme.under(epcis_base_uri or Settings.from_env().epcis_base_uri)
     engines = engines or create_engines(database_url)
     read_sessions = engines.read_sessions()
     bus = create_bus(database_url, read_sessions)
-    view = GraphQLView(engines.sessions(), read_sessions, bus)
+    view = GraphQLView(engines.sessions(), read_sessions, bus, epcis_uris)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -112,6 +136,7 @@ def create_app(database_url: str, engines: Engines | None = None) -> Starlette:
             WebSocketRoute("/graphql", view),
             Mount("/graphiql", StaticFiles(directory=ADMIN_DIR), name="admin"),
             report_routes(view.read_sessions),
+            epcis_routes(view.read_sessions, epcis_uris),
         ],
         lifespan=lifespan,
     )

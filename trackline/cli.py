@@ -1,4 +1,4 @@
-"""The `trackline` command: serve, migrate, seed-demo, watch-serials, export-schema."""
+"""The `trackline` command: serve, migrate, seed-demo, import, watch-serials, export-schema."""
 
 import asyncio
 from pathlib import Path
@@ -7,8 +7,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from services.imports import ImportKind
 from trackline.db import create_engines
 from trackline.demo import seed_demo
+from trackline.import_cli import PURPOSES, SerialPurpose, run_import
 from trackline.migrate import upgrade_to_head
 from trackline.settings import Settings
 
@@ -123,6 +125,74 @@ def watch_serials_command(
     except (WatchError, *CONNECTION_ERRORS) as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+
+
+import_app = typer.Typer(help="Import serials or lots from a CSV file: every row or none.")
+cli.add_typer(import_app, name="import")
+DryRunOption = typer.Option(False, "--dry-run", help="Check every row and write nothing.")
+ReferenceOption = typer.Option(
+    None, help="Names the import in the movement history (default CSV-<date>-<time>)."
+)
+ActorOption = typer.Option("import", envvar="TRACKLINE_ACTOR", help="Who is importing.")
+ErrorsOption = typer.Option(None, "--errors", help="Write the rows at fault to this CSV file.")
+
+
+@import_app.command("serials")
+def import_serials(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    purpose: SerialPurpose = typer.Option(
+        SerialPurpose.opening,
+        help="opening: serials in stock at a location (sku or gtin, serial_number, warehouse, "
+        "location); expected: serials an ASN line will bring (asn, line, serial_number); "
+        "received: serials that arrived on an ASN line (asn, line, serial_number).",
+    ),
+    dry_run: bool = DryRunOption,
+    reference: str | None = ReferenceOption,
+    actor: str = ActorOption,
+    errors: Path | None = ErrorsOption,
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Import serial numbers: opening stock, or expected or received on ASN lines."""
+    _import(PURPOSES[purpose], file, dry_run, reference, actor, errors, database_url)
+
+
+@import_app.command("lots")
+def import_lots(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    dry_run: bool = DryRunOption,
+    reference: str | None = ReferenceOption,
+    actor: str = ActorOption,
+    errors: Path | None = ErrorsOption,
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Import lot quantities in stock (sku or gtin, lot_number, expiry_date, quantity,
+    warehouse, location)."""
+    _import(ImportKind.OPENING_LOTS, file, dry_run, reference, actor, errors, database_url)
+
+
+def _import(
+    kind: ImportKind,
+    file: Path,
+    dry_run: bool,
+    reference: str | None,
+    actor: str,
+    errors: Path | None,
+    database_url: str | None,
+) -> None:
+    url = _database_url(database_url)
+    upgrade_to_head(url)
+    report = run_import(
+        url,
+        kind,
+        file,
+        dry_run=dry_run,
+        reference=reference,
+        actor=actor,
+        errors_path=errors,
+        console=console,
+    )
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @cli.command("export-schema")

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.epcis_identifiers import DEFAULT_BASE_URI
+
 DEFAULT_SQLITE_PATH = Path("var") / "trackline.sqlite3"
 
 
@@ -23,6 +25,8 @@ class Settings:
     database_url: str
     host: str = "127.0.0.1"
     port: int = 8000
+    # Base of our URIs in EPCIS documents: a domain the operator controls (docs/epcis.md).
+    epcis_base_uri: str = DEFAULT_BASE_URI
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -31,4 +35,5 @@ class Settings:
             database_url=normalize_database_url(url),
             host=os.environ.get("TRACKLINE_HOST", "127.0.0.1"),
             port=int(os.environ.get("TRACKLINE_PORT", "8000")),
+            epcis_base_uri=os.environ.get("TRACKLINE_EPCIS_BASE_URI") or DEFAULT_BASE_URI,
         )

@@ -1,13 +1,16 @@
 """API tests run GraphQL documents through the real schema against `db` (both engines)."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 
 from resolvers.context import Context
 from schema import schema
 from tests.conftest import Database
+from trackline.app import create_app
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -33,3 +36,20 @@ def gql(db: Database) -> Gql:
         return result.data
 
     return execute
+
+
+@asynccontextmanager
+async def app_client(db: Database, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The real application (routes, middleware, lifespan) in process, over ASGI."""
+    app = create_app(db.url, **settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(db) as client:
+        yield client

@@ -3,7 +3,6 @@ the known recall data set (tests/services/recall_data.py). Both engines."""
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ from tests.services.builders import (
     stock_lot,
 )
 from tests.services.recall_data import LATER, RecallData, build_recall_data, ship
-from trackline.app import create_app
 
 HOLD = """
 mutation ($input: HoldLotsInput!) {
@@ -341,16 +339,6 @@ async def test_the_hold_shows_in_the_lot_reports(gql: Gql, data: RecallData) -> 
         {"lotNumber": "L-1", "onHold": True, "holdReason": REASON},
         {"lotNumber": "L-2", "onHold": False, "holdReason": None},
     ]
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(db.url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
-    ):
-        yield client
 
 
 async def _csv(client: httpx.AsyncClient, path: str) -> list[dict[str, str]]:

@@ -2,7 +2,6 @@
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,6 @@ from services.receiving import LineReceipt, LotEntry
 from tests.conftest import Database
 from tests.services.builders import expect, plan_asn, receive_lines
 from tests.services.report_data import ReportData, build_report_data
-from trackline.app import create_app
 
 
 def today_in(time_zone: str) -> date:
@@ -26,16 +24,6 @@ async def data(db: Database) -> ReportData:
     return await build_report_data(
         db, today=today_in("Europe/Amsterdam"), received_at=utc_now() - timedelta(days=10)
     )
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(db.url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
-    ):
-        yield client
 
 
 async def download(client: httpx.AsyncClient, path: str) -> list[dict[str, str]]:

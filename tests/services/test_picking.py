@@ -18,6 +18,7 @@ from models import (
     PickTask,
     PickTaskStatus,
     SerialStatus,
+    Tracking,
 )
 from services.errors import ErrorCode
 from services.outbound import cancel_order
@@ -38,6 +39,7 @@ from tests.services.builders import (
     get,
     lot_product,
     make_order,
+    make_product,
     make_site,
     movements,
     moves,
@@ -557,3 +559,96 @@ async def test_a_serial_on_another_task_of_the_same_order_is_named_as_such(db: D
 
     # then it is refused as being on another task of this order, not another order
     assert codes(problems) == [(ErrorCode.SERIAL_ON_OTHER_TASK, "serialNumber")]
+
+
+# ================================================================ scanned labels
+
+LAPTOP_GTIN = "09506000134352"
+VITAMIN_GTIN = "09506000134369"
+GS = "\x1d"
+
+
+async def test_a_serial_is_picked_or_swapped_by_a_raw_scan_of_its_label(db: Database) -> None:
+    site = await make_site(db, packing=True)
+    laptop = await make_product(db, "LAPTOP", Tracking.SERIAL, gtin=LAPTOP_GTIN)
+    await stock_serials(db, site, laptop, "SN-1", "SN-2", "SN-3")
+    order = await make_order(db, site, (laptop, 2))
+    first, second = await allocate(db, order, {order.line_ids[0]: ["SN-1", "SN-2"]})
+    scans = {
+        "SN-1": f"]C101{LAPTOP_GTIN}21SN-1{GS}",
+        "SN-2": f"https://id.example.com/01/{LAPTOP_GTIN}/21/SN-3",  # SN-3 swaps in
+    }
+    serials = await serials_of(db, laptop)
+    for allocation in (first, second):
+        allocated = next(n for n, s in serials.items() if s.id == allocation.serial_id)
+        await pick(db, (await task_for(db, allocation.id)).id, _serial(scans[allocated]))
+
+    assert {n: s.status for n, s in (await serials_of(db, laptop)).items()} == {
+        "SN-1": S.PICKED,
+        "SN-2": S.IN_INVENTORY,
+        "SN-3": S.PICKED,
+    }
+    assert await order_state(db, order) == (OS.PICKED, [(2, 2, 2, 0)])
+
+
+async def test_wrong_serial_labels_are_refused(db: Database) -> None:
+    site = await make_site(db)
+    laptop = await make_product(db, "LAPTOP", Tracking.SERIAL, gtin=LAPTOP_GTIN)
+    await make_product(db, "VITC", Tracking.LOT, gtin=VITAMIN_GTIN)
+    await stock_serials(db, site, laptop, "SN-1")
+    order = await make_order(db, site, (laptop, 1))
+    [allocation] = await allocate(db, order)
+    task = await task_for(db, allocation.id)
+    cases = [
+        (f"(01){VITAMIN_GTIN}(21)SN-1", ErrorCode.GTIN_MISMATCH),
+        (f"(01){LAPTOP_GTIN[:-1]}1(21)SN-1", ErrorCode.INVALID_SCAN),
+        (f"(01){LAPTOP_GTIN}(10)LOT-1", ErrorCode.WRONG_LABEL),
+        (f"]C101{LAPTOP_GTIN}99", ErrorCode.INVALID_SCAN),
+        (f"(01){LAPTOP_GTIN}(21)SN-404", ErrorCode.UNKNOWN_SERIAL),
+    ]
+    for scan, code in cases:
+        problems = await refused(db, _confirm(task.id, _serial(scan)))
+        assert codes(problems) == [(code, "serialNumber")], scan
+
+    await pick(db, task.id, _serial(f"(01){LAPTOP_GTIN}(21)SN-1"))
+    assert (await serials_of(db, laptop))["SN-1"].status is S.PICKED
+
+
+async def test_a_lot_is_picked_by_a_raw_scan_of_its_label(db: Database) -> None:
+    site = await make_site(db, packing=True)
+    vitamins = await make_product(db, "VITC", Tracking.LOT, gtin=VITAMIN_GTIN)
+    await stock_lot(db, site, vitamins, "LOT-2025A", 10, EXPIRY)
+    order = await make_order(db, site, (vitamins, 4))
+    [allocation] = await allocate(db, order)
+    scan = f"]C101{VITAMIN_GTIN}17251200" + "10lot-2025a"  # day 00: 31 December
+
+    done = await pick(
+        db, (await task_for(db, allocation.id)).id, PickConfirmation(lot_number=scan, quantity=4)
+    )
+
+    assert done.status is PickTaskStatus.DONE
+    assert await order_state(db, order) == (OS.PICKED, [(4, 4, 4, 0)])
+
+
+async def test_wrong_lot_labels_are_refused(db: Database) -> None:
+    site = await make_site(db)
+    vitamins = await make_product(db, "VITC", Tracking.LOT, gtin=VITAMIN_GTIN)
+    await make_product(db, "LAPTOP", Tracking.SERIAL, gtin=LAPTOP_GTIN)
+    await stock_lot(db, site, vitamins, "L-1", 5, date(2025, 7, 1))
+    await stock_lot(db, site, vitamins, "L-2", 5, date(2025, 8, 1))
+    order = await make_order(db, site, (vitamins, 3))
+    await allocate(db, order)  # L-1, first to expire
+    allocation, task = await _one_task(db, order)
+    cases = [
+        (f"(01){VITAMIN_GTIN}(17)250801(10)L-2", ErrorCode.WRONG_LOT),
+        (f"(01){VITAMIN_GTIN}(17)250702(10)L-1", ErrorCode.EXPIRY_MISMATCH),
+        (f"(01){LAPTOP_GTIN}(10)L-1", ErrorCode.GTIN_MISMATCH),
+        (f"(01){VITAMIN_GTIN}(21)SN-1", ErrorCode.WRONG_LABEL),
+        (f"(01){VITAMIN_GTIN}(17)250231(10)L-1", ErrorCode.INVALID_SCAN),
+    ]
+    for scan, code in cases:
+        problems = await refused(db, _confirm(task.id, PickConfirmation(lot_number=scan)))
+        assert codes(problems) == [(code, "lotNumber")], scan
+
+    await pick(db, task.id, PickConfirmation(lot_number=f"(01){VITAMIN_GTIN}(17)250701(10)L-1"))
+    assert (await get(db, Allocation, allocation.id)).picked_quantity == 3

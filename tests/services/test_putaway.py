@@ -11,6 +11,7 @@ from models import (
     PutawayTask,
     PutawayTaskStatus,
     SerialStatus,
+    Tracking,
 )
 from services.catalog import create_location
 from services.errors import ErrorCode
@@ -26,6 +27,7 @@ from tests.services.builders import (
     expect,
     get,
     lot_product,
+    make_product,
     make_site,
     movements,
     moves,
@@ -461,3 +463,68 @@ async def test_serial_numbers_on_a_task_without_serials_are_refused(
         ),
     )
     assert codes(problems) == [(ErrorCode.SERIALS_NOT_ALLOWED, "placements.0.serialNumbers")]
+
+
+# ================================================================ scanned labels
+
+LAPTOP_GTIN = "09506000134352"
+VITAMIN_GTIN = "09506000134369"
+
+
+async def test_serials_may_be_named_by_raw_scans_of_their_labels(db: Database) -> None:
+    site = await make_site(db)
+    laptop = await make_product(db, "LAPTOP", Tracking.SERIAL, gtin=LAPTOP_GTIN)
+    await make_product(db, "VITC", Tracking.LOT, gtin=VITAMIN_GTIN)
+    order = await plan_asn(db, site, "ASN-1", expect(laptop, 3))
+    result = await receive_lines(
+        db, order, LineReceipt(order.line_ids[0], serial_numbers=["SN-1", "SN-2", "SN-3"])
+    )
+    [task] = result.putaway_tasks
+
+    problems = await refused(
+        db,
+        lambda s: complete_putaway(
+            s,
+            task_id=task.id,
+            actor=ACTOR,
+            placements=[
+                Placement(
+                    site.a01, 2, [f"(01){LAPTOP_GTIN}(21)SN-1", f"(01){VITAMIN_GTIN}(21)SN-2"]
+                ),
+                Placement(site.a02, 1, [f"(01){LAPTOP_GTIN}(10)LOT-1"]),
+            ],
+        ),
+    )
+    assert codes(problems) == [
+        (ErrorCode.GTIN_MISMATCH, "placements.0.serialNumbers.1"),
+        (ErrorCode.WRONG_LABEL, "placements.1.serialNumbers.0"),
+    ]
+
+    await put_away(
+        db,
+        task.id,
+        Placement(site.a01, 2, [f"]C101{LAPTOP_GTIN}21SN-1\x1d", "SN-3"]),
+        Placement(site.a02, 1, [f"https://id.example.com/01/{LAPTOP_GTIN}/21/SN-2"]),
+    )
+    serials = await serials_of(db, laptop)
+    assert {n: (s.status, s.location_id) for n, s in serials.items()} == {
+        "SN-1": (S.IN_INVENTORY, site.a01),
+        "SN-2": (S.IN_INVENTORY, site.a02),
+        "SN-3": (S.IN_INVENTORY, site.a01),
+    }
+
+
+async def test_an_unreadable_serial_label_is_refused_at_its_entry(db: Database) -> None:
+    site = await make_site(db)
+    laptop = await make_product(db, "LAPTOP", Tracking.SERIAL, gtin=LAPTOP_GTIN)
+    order = await plan_asn(db, site, "ASN-1", expect(laptop, 1))
+    result = await receive_lines(db, order, LineReceipt(order.line_ids[0], serial_numbers=["SN-1"]))
+    [task] = result.putaway_tasks
+    bad = f"]C101{LAPTOP_GTIN[:-1]}1" + "21SN-1"
+    problems = await refused(
+        db,
+        lambda s: complete_putaway(
+            s, task_id=task.id, actor=ACTOR, placements=[Placement(site.a01, 1, [bad])]
+        ),
+    )
+    assert codes(problems) == [(ErrorCode.INVALID_SCAN, "placements.0.serialNumbers.0")]

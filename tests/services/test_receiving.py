@@ -3,9 +3,11 @@
 Every refusal is checked with `refused`, which proves the refused call changed nothing.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     LocationKind,
@@ -25,6 +27,7 @@ from services.receiving import (
     LineReceipt,
     LotEntry,
     PlannedLine,
+    ReceiptResult,
     cancel_receiving_order,
     close_receiving_order,
     plan_receiving_order,
@@ -1476,3 +1479,206 @@ async def test_a_planned_order_cannot_be_closed(db: Database) -> None:
     assert codes(problems) == [(ErrorCode.ORDER_NOT_OPEN, "orderId")]
     problems = await refused(db, lambda s: close_receiving_order(s, order_id=999, actor=ACTOR))
     assert codes(problems) == [(ErrorCode.NOT_FOUND, "orderId")]
+
+
+# ================================================================ scanned labels
+
+LAPTOP_GTIN = "09506000134352"
+VITAMIN_GTIN = "09506000134369"
+UNKNOWN_GTIN = "09506000134376"  # valid, and no product has it
+GS = "\x1d"
+
+
+async def _gs1_products(db: Database) -> tuple[int, int]:
+    """LAPTOP (serial-tracked) and VITC (lot-tracked), each with its GTIN."""
+    laptop = await make_product(db, "LAPTOP", Tracking.SERIAL, gtin=LAPTOP_GTIN)
+    vitamins = await make_product(db, "VITC", Tracking.LOT, gtin=VITAMIN_GTIN)
+    return laptop, vitamins
+
+
+def _receipt(asn: Asn, *lines: LineReceipt) -> Callable[[AsyncSession], Awaitable[ReceiptResult]]:
+    return lambda s: receive(s, order_id=asn.order_id, actor=ACTOR, lines=list(lines), now=NOW)
+
+
+async def test_serials_may_be_received_as_raw_scans(db: Database) -> None:
+    site = await make_site(db)
+    laptop, _ = await _gs1_products(db)
+    numbers = ["SN-1", "SN-2", "SN-3", "SN-4", "SN-5", "21345"]
+    asn = await plan_asn(db, site, "ASN-1", expect(laptop, 6, *numbers))
+    scans = [
+        f"]C101{LAPTOP_GTIN}21SN-1{GS}",
+        f"]d201{LAPTOP_GTIN}17310300" + "21SN-2",
+        f"(01){LAPTOP_GTIN}(21)SN-3",
+        f"https://id.example.com/01/{LAPTOP_GTIN}/21/SN-4",
+        f"01{LAPTOP_GTIN}10LOT-9|21SN-5|",
+        " 21345 ",  # typed: serial 21345, not AI (21) with serial 345
+    ]
+
+    result = await receive_lines(db, asn, LineReceipt(asn.line_ids[0], serial_numbers=scans))
+
+    assert sorted(s.serial_number for s in result.serials) == sorted(numbers)
+    assert {s.status for s in (await serials_of(db, laptop)).values()} == {S.RECEIVED}
+
+
+async def test_a_scanned_and_a_typed_serial_of_one_number_are_a_duplicate(db: Database) -> None:
+    site = await make_site(db)
+    laptop, _ = await _gs1_products(db)
+    asn = await plan_asn(db, site, "ASN-1", expect(laptop, 2))
+    scans = ["SN-1", f"(01){LAPTOP_GTIN}(21)SN-1"]
+    problems = await refused(db, _receipt(asn, LineReceipt(asn.line_ids[0], serial_numbers=scans)))
+    assert codes(problems) == [(ErrorCode.DUPLICATE_SERIAL, "lines.0.serialNumbers")]
+
+
+async def test_a_scanned_lot_label_gives_the_lot_and_its_expiry(db: Database) -> None:
+    site = await make_site(db)
+    _, vitamins = await _gs1_products(db)
+    asn = await plan_asn(db, site, "ASN-1", expect(vitamins, 10))
+    lots = [
+        LotEntry(f"]C101{VITAMIN_GTIN}17310300" + "10LOT-A", 6),  # day 00: 31 March
+        LotEntry(f"(01){VITAMIN_GTIN}(17)310930(10)LOT-B", 4, date(2031, 9, 30)),
+    ]
+
+    result = await receive_lines(db, asn, LineReceipt(asn.line_ids[0], lots=lots))
+
+    assert [(lot.lot_number, lot.expiry_date) for lot in result.lots] == [
+        ("LOT-A", date(2031, 3, 31)),
+        ("LOT-B", date(2031, 9, 30)),
+    ]
+    assert [(lot.lot_number, lot.expiry_date) for lot in await lots_of(db, vitamins)] == [
+        ("LOT-A", date(2031, 3, 31)),
+        ("LOT-B", date(2031, 9, 30)),
+    ]
+
+
+async def test_each_refused_scan_is_named_by_its_entry_and_nothing_is_received(
+    db: Database,
+) -> None:
+    site = await make_site(db)
+    laptop, vitamins = await _gs1_products(db)
+    plain = await plain_product(db)
+    asn = await plan_asn(
+        db, site, "ASN-1", expect(laptop, 5), expect(vitamins, 10), expect(plain, 3)
+    )
+    serial_line, lot_line, plain_line = asn.line_ids
+    serials = [
+        f"]C101{LAPTOP_GTIN}21SN-1",  # fine
+        f"]C101{VITAMIN_GTIN}21SN-2",  # another product's GTIN
+        f"]C101{LAPTOP_GTIN[:-1]}1" + "21SN-3",  # a wrong check digit
+        f"(01){LAPTOP_GTIN}(10)LOT-A",  # a lot label
+        f"]C101{LAPTOP_GTIN}99",  # not GS1 data
+    ]
+    lots = [
+        LotEntry(f"(01){VITAMIN_GTIN}(17)310300(10)LOT-A", 2, date(2031, 3, 30)),
+        LotEntry(f"(01){VITAMIN_GTIN}(21)SN-9", 2),  # a serial label
+        LotEntry(f"(01){LAPTOP_GTIN}(10)LOT-C", 2),  # another product's GTIN
+        LotEntry(f"(01){VITAMIN_GTIN}(17)310231(10)LOT-D", 2),  # 31 February
+        LotEntry("LOT-E", 2),  # fine
+    ]
+
+    problems = await refused(
+        db,
+        _receipt(
+            asn,
+            LineReceipt(serial_line, serial_numbers=serials),
+            LineReceipt(lot_line, lots=lots),
+            LineReceipt(plain_line, quantity=3),
+        ),
+    )
+
+    assert codes(problems) == [
+        (ErrorCode.GTIN_MISMATCH, "lines.0.serialNumbers.1"),
+        (ErrorCode.INVALID_SCAN, "lines.0.serialNumbers.2"),
+        (ErrorCode.WRONG_LABEL, "lines.0.serialNumbers.3"),
+        (ErrorCode.INVALID_SCAN, "lines.0.serialNumbers.4"),
+        (ErrorCode.EXPIRY_MISMATCH, "lines.1.lots.0.lotNumber"),
+        (ErrorCode.WRONG_LABEL, "lines.1.lots.1.lotNumber"),
+        (ErrorCode.GTIN_MISMATCH, "lines.1.lots.2.lotNumber"),
+        (ErrorCode.INVALID_SCAN, "lines.1.lots.3.lotNumber"),
+    ]
+    messages = [p.message for p in problems]
+    assert f"GTIN {VITAMIN_GTIN}, but LAPTOP's GTIN is {LAPTOP_GTIN}" in messages[0]
+    assert "check digit" in messages[1]
+    assert "lot LOT-A" in messages[2]
+    assert "says expiry 2031-03-31, but the lot's is 2031-03-30" in messages[4]
+    assert "impossible date" in messages[7]
+
+
+async def test_one_refused_scan_refuses_the_whole_receipt(db: Database) -> None:
+    site = await make_site(db)
+    laptop, _ = await _gs1_products(db)
+    plain = await plain_product(db)
+    asn = await plan_asn(db, site, "ASN-1", expect(laptop, 2), expect(plain, 3))
+    serial_line, plain_line = asn.line_ids
+    scans = ["SN-1", f"(01){VITAMIN_GTIN}(21)SN-2"]
+    problems = await refused(
+        db,
+        _receipt(
+            asn,
+            LineReceipt(serial_line, serial_numbers=scans),
+            LineReceipt(plain_line, quantity=3),
+        ),
+    )
+    assert codes(problems) == [(ErrorCode.GTIN_MISMATCH, "lines.0.serialNumbers.1")]
+
+    scans[1] = f"(01){LAPTOP_GTIN}(21)SN-2"
+    await receive_lines(
+        db,
+        asn,
+        LineReceipt(serial_line, serial_numbers=scans),
+        LineReceipt(plain_line, quantity=3),
+    )
+    assert await _order(db, asn) == ReceivingOrderStatus.RECEIVED
+
+
+async def test_a_scanned_expiry_must_be_the_one_an_existing_lot_has(db: Database) -> None:
+    site = await make_site(db)
+    _, vitamins = await _gs1_products(db)
+    first = await plan_asn(db, site, "ASN-1", expect(vitamins, 4))
+    dated, undated = LotEntry("LOT-A", 2, date(2031, 3, 31)), LotEntry("LOT-U", 2)
+    await receive_lines(db, first, LineReceipt(first.line_ids[0], lots=[dated, undated]))
+    second = await plan_asn(db, site, "ASN-2", expect(vitamins, 2))
+    line = second.line_ids[0]
+
+    for scan, recorded in [
+        (f"(01){VITAMIN_GTIN}(17)310330(10)lot-a", "2031-03-31"),
+        (f"(01){VITAMIN_GTIN}(17)310330(10)LOT-U", "none"),
+    ]:
+        problems = await refused(db, _receipt(second, LineReceipt(line, lots=[LotEntry(scan, 2)])))
+        assert codes(problems) == [(ErrorCode.EXPIRY_MISMATCH, "lines.0.lots.0.lotNumber")]
+        assert problems[0].message.startswith("the label says expiry 2031-03-30, but lot ")
+        assert problems[0].message.endswith(f"is recorded with {recorded}")
+
+    # the label that agrees (day 00 of March) is received into the existing lot
+    agreeing = LotEntry(f"]C101{VITAMIN_GTIN}17310300" + "10lot-a", 2)
+    await receive_lines(db, second, LineReceipt(line, lots=[agreeing]))
+    assert [(lot.lot_number, lot.expiry_date) for lot in await lots_of(db, vitamins)] == [
+        ("LOT-A", date(2031, 3, 31)),
+        ("LOT-U", None),
+    ]
+
+
+async def test_a_scanned_expiry_that_has_passed_is_refused_at_the_scan(db: Database) -> None:
+    site = await make_site(db)
+    _, vitamins = await _gs1_products(db)
+    asn = await plan_asn(db, site, "ASN-1", expect(vitamins, 2))
+    expired = LotEntry(f"(01){VITAMIN_GTIN}(17)250531(10)LOT-A", 2)  # NOW is 1 June 2025
+    problems = await refused(db, _receipt(asn, LineReceipt(asn.line_ids[0], lots=[expired])))
+    assert codes(problems) == [(ErrorCode.LOT_EXPIRED, "lines.0.lots.0.lotNumber")]
+    assert problems[0].message == "lot LOT-A expired on 2025-05-31"
+
+
+async def test_a_product_without_gtin_refuses_only_labels_of_other_products(
+    db: Database,
+) -> None:
+    site = await make_site(db)
+    await _gs1_products(db)
+    drill = await serial_product(db, "DRILL")
+    asn = await plan_asn(db, site, "ASN-1", expect(drill, 2))
+    line = asn.line_ids[0]
+    scans = [f"(01){LAPTOP_GTIN}(21)SN-1", f"(01){UNKNOWN_GTIN}(21)SN-2"]
+    problems = await refused(db, _receipt(asn, LineReceipt(line, serial_numbers=scans)))
+    assert codes(problems) == [(ErrorCode.GTIN_MISMATCH, "lines.0.serialNumbers.0")]
+    assert f"GTIN {LAPTOP_GTIN} of LAPTOP, not DRILL" in problems[0].message
+
+    await receive_lines(db, asn, LineReceipt(line, serial_numbers=scans[1:]))
+    assert list(await serials_of(db, drill)) == ["SN-2"]

@@ -1,0 +1,135 @@
+"""Bulk import of serials and lots from CSV files, all or nothing.
+
+    report = await import_csv(sessions, ImportKind.OPENING_SERIALS, stream, actor="…")
+
+The file is streamed: each chunk of rows is checked cell by cell and parked in a staging
+table, then everything that needs the database is checked over the whole set, and only a
+file without a single error is written — in the same transaction, so a crash at any moment
+leaves the import wholly absent. A dry run does all of it and rolls back.
+"""
+
+import enum
+from collections.abc import Callable
+from typing import Protocol, TextIO
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.base import utc_now
+from services.errors import ErrorCode
+from services.imports import staging
+from services.imports.lots import LotImport
+from services.imports.refs import Catalog
+from services.imports.report import MAX_REPORTED_ERRORS, ImportKind, ImportReport, RowError
+from services.imports.rows import HEADER_ROW, Layout, Record, chunks, read_records
+from services.imports.serials import SerialImport
+from services.movements import Document
+
+__all__ = [
+    "MAX_REPORTED_ERRORS",
+    "ImportKind",
+    "ImportReport",
+    "Phase",
+    "RowError",
+    "import_csv",
+]
+
+# Rows checked and staged at a time: large enough that per-statement costs vanish, small
+# enough that a chunk's rows are a few megabytes.
+CHUNK_ROWS = 10_000
+DOCUMENT_TYPE = "IMPORT"
+REFERENCE_MAX = 64
+
+
+class _Importer(Protocol):
+    @property
+    def layout(self) -> Layout: ...
+
+    @property
+    def table(self) -> Table: ...
+
+    async def check_rows(
+        self, session: AsyncSession, chunk: list[Record], report: ImportReport
+    ) -> list[tuple[object, ...]]: ...
+
+    async def check_set(self, session: AsyncSession, report: ImportReport) -> None: ...
+
+    async def count(self, session: AsyncSession, report: ImportReport) -> None: ...
+
+    async def write(
+        self, session: AsyncSession, report: ImportReport, document: Document, actor: str
+    ) -> None: ...
+
+
+class Phase(enum.StrEnum):
+    READING = "reading"  # rows streamed and checked one by one, a chunk at a time
+    CHECKING = "checking"  # checks over the whole file (duplicates, existing serials)
+    WRITING = "writing"  # the one transaction that writes it all
+
+
+def default_reference() -> str:
+    return f"CSV-{utc_now():%Y%m%d-%H%M%S}"
+
+
+async def import_csv(
+    sessions: async_sessionmaker[AsyncSession],
+    kind: ImportKind,
+    stream: TextIO,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    reference: str | None = None,
+    progress: Callable[[Phase, int], None] | None = None,
+) -> ImportReport:
+    """Check every row of `stream`, then write all of it or nothing. `progress` is told the
+    phase and the number of rows read so far, after each chunk and as each phase begins.
+    `reference` names the import in the history of what it brings (movements of document
+    type IMPORT); ASN imports use the ASN's number."""
+    report = ImportReport(kind, dry_run)
+    reference = (reference or default_reference()).strip()
+    if not reference or len(reference) > REFERENCE_MAX:
+        report.add(
+            HEADER_ROW,
+            None,
+            ErrorCode.INVALID_VALUE,
+            f"the import reference must be 1 to {REFERENCE_MAX} characters",
+        )
+        return report
+    importer = _importer(kind)
+
+    def tell(phase: Phase, rows: int) -> None:
+        if progress is not None:
+            progress(phase, rows)
+
+    async with sessions() as session:
+        await staging.create(session, importer.table)
+        for chunk in chunks(read_records(stream, importer.layout, report), CHUNK_ROWS):
+            report.rows += len(chunk)
+            await staging.insert(
+                session, importer.table, await importer.check_rows(session, list(chunk), report)
+            )
+            tell(Phase.READING, report.rows)
+        if report.rows == 0 and report.ok:
+            report.add(HEADER_ROW, None, ErrorCode.EMPTY_FILE, "the file has no rows")
+        if report.rows:  # also after row errors: the answer should list every problem
+            tell(Phase.CHECKING, report.rows)
+            await importer.check_set(session, report)
+        if report.ok:
+            await importer.count(session, report)
+        if report.ok and not dry_run:
+            tell(Phase.WRITING, report.rows)
+            await importer.write(session, report, Document(DOCUMENT_TYPE, reference), actor)
+        await staging.drop(session, importer.table)
+        if report.ok and not dry_run:
+            await session.commit()
+            report.committed = True
+        else:
+            await session.rollback()
+    return report
+
+
+def _importer(kind: ImportKind) -> _Importer:
+    catalog = Catalog()
+    if kind is ImportKind.OPENING_LOTS:
+        return LotImport(catalog)
+    return SerialImport(kind, catalog)

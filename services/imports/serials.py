@@ -1,0 +1,459 @@
+"""Importing serial numbers: expected on ASN lines, received on ASN lines, or opening stock.
+
+Rows are checked cell by cell as they stream past, staged, then checked as a set (a number
+twice in the file, a number that exists already, more serials than a line expects). Only a
+file without a single error is written, in the same transaction.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Table, func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import (
+    Movement,
+    MovementKind,
+    ReceivingLine,
+    ReceivingLineStatus,
+    ReceivingOrder,
+    ReceivingOrderStatus,
+    Serial,
+    SerialStatus,
+    Tracking,
+)
+from models.base import UtcDateTime, utc_now
+from models.inventory import NUMBER_MAX_LENGTH
+from services.errors import ErrorCode, Refused
+from services.identifiers import serial_key
+from services.imports import checks
+from services.imports import rows as cells
+from services.imports.checks import GTIN, LOCATION, SKU, WAREHOUSE
+from services.imports.labels import read_cell
+from services.imports.refs import Catalog, ProductRef
+from services.imports.report import ImportKind, ImportReport
+from services.imports.rows import HEADER_ROW, Column, Layout, Record
+from services.imports.staging import serial_rows
+from services.movements import Document
+from services.receiving import LineReceipt, receive
+
+SERIAL = Column("serial_number", max_length=200)  # room for a scanned GS1 label
+NUMBER = Column("serial_number", max_length=NUMBER_MAX_LENGTH)  # the number itself
+ASN = Column("asn")
+LINE = Column("line", max_length=9)
+
+OPENING = Layout((SKU, GTIN, SERIAL, WAREHOUSE, LOCATION), one_of=(("sku", "gtin"),))
+ON_ASN_LINE = Layout((ASN, LINE, SERIAL))
+
+
+@dataclass
+class SerialImport:
+    kind: ImportKind
+    catalog: Catalog
+    table = serial_rows
+
+    @property
+    def layout(self) -> Layout:
+        return OPENING if self.kind is ImportKind.OPENING_SERIALS else ON_ASN_LINE
+
+    # ------------------------------------------------------------ row by row
+
+    async def check_rows(
+        self, session: AsyncSession, chunk: Sequence[Record], report: ImportReport
+    ) -> list[tuple[Any, ...]]:
+        if self.kind is ImportKind.OPENING_SERIALS:
+            return await self._opening_rows(session, chunk, report)
+        return await self._asn_rows(session, chunk, report)
+
+    async def _opening_rows(
+        self, session: AsyncSession, chunk: Sequence[Record], report: ImportReport
+    ) -> list[tuple[Any, ...]]:
+        catalog = self.catalog
+        await checks.load_products(
+            session, catalog, {r[0] for _, r in chunk}, {r[1] for _, r in chunk}
+        )
+        await catalog.load_locations(session, {(r[3], r[4]) for _, r in chunk})
+        staged: list[tuple[Any, ...]] = []
+        # A file names few products and places many times over: each is checked once.
+        products: dict[tuple[str, str], ProductRef] = {}
+        places: dict[tuple[str, str], tuple[int, int]] = {}
+        for row, (sku, gtin, raw_serial, warehouse, location) in chunk:
+            number = cells.text(report, row, SERIAL, raw_serial)
+            product = products.get((sku, gtin)) or checks.product(
+                report, catalog, row, sku, gtin, Tracking.SERIAL
+            )
+            place = places.get((warehouse, location)) or checks.storage(
+                report, catalog, row, warehouse, location
+            )
+            if product is not None and number is not None:
+                products[(sku, gtin)] = product
+                number = _number_of(report, row, product, number)
+            if number is None or product is None or place is None:
+                continue
+            places[(warehouse, location)] = place
+            staged.append((row, product.id, number, serial_key(number), *place, None))
+        return staged
+
+    async def _asn_rows(
+        self, session: AsyncSession, chunk: Sequence[Record], report: ImportReport
+    ) -> list[tuple[Any, ...]]:
+        catalog = self.catalog
+        lines: dict[int, tuple[str, int]] = {}  # row -> (ASN number, line number)
+        for row, (asn, line, _) in chunk:
+            if cells.text(report, row, ASN, asn) is None:
+                continue
+            line_number = cells.positive_quantity(report, row, LINE, line)
+            if line_number is not None:
+                lines[row] = (asn, line_number)
+        await catalog.load_lines(session, set(lines.values()))
+        staged: list[tuple[Any, ...]] = []
+        for row, (_, _, raw_serial) in chunk:
+            cell = cells.text(report, row, SERIAL, raw_serial)
+            ref = catalog.lines.get(lines[row]) if row in lines else None
+            if row in lines and ref is None:
+                asn, line_number = lines[row]
+                report.add(
+                    row,
+                    LINE.name,
+                    ErrorCode.UNKNOWN_RECEIVING_LINE,
+                    f"{asn} has no line {line_number}",
+                )
+            if ref is None or cell is None:
+                continue
+            product = catalog.products_by_id[ref.product_id]
+            if ref.order_status not in (
+                ReceivingOrderStatus.PLANNED,
+                ReceivingOrderStatus.RECEIVING,
+            ):
+                report.add(row, "asn", ErrorCode.ORDER_NOT_OPEN, f"the ASN is {ref.order_status}")
+            elif ref.status not in (ReceivingLineStatus.PLANNED, ReceivingLineStatus.RECEIVING):
+                report.add(row, "line", ErrorCode.LINE_NOT_OPEN, f"the line is {ref.status}")
+            elif product.tracking is not Tracking.SERIAL:
+                report.add(
+                    row,
+                    "line",
+                    ErrorCode.SERIALS_NOT_ALLOWED,
+                    f"the line's product {product.sku} is not serial-tracked",
+                )
+            elif (checked := _number_of(report, row, product, cell)) is not None:
+                staged.append(
+                    (row, product.id, checked, serial_key(checked), ref.warehouse_id, None, ref.id)
+                )
+        return staged
+
+    # ------------------------------------------------------------ as a set
+
+    async def check_set(self, session: AsyncSession, report: ImportReport) -> None:
+        s = serial_rows
+        earlier = aliased(s)
+        duplicate = select(s.c.row, s.c.serial_number).where(
+            select(earlier.c.row)
+            .where(
+                earlier.c.product_id == s.c.product_id,
+                earlier.c.serial_number == s.c.serial_number,
+                earlier.c.row < s.c.row,
+            )
+            .exists()
+        )
+        await checks.report_rows(
+            session,
+            report,
+            duplicate,
+            ErrorCode.DUPLICATE_SERIAL,
+            lambda r: f"serial {r.serial_number} is in the file more than once",
+            SERIAL.name,
+        )
+        clash = _serial_of(s).with_only_columns(Serial.status)
+        clash = clash.where(Serial.status != SerialStatus.RELEASED)
+        if self.kind is ImportKind.RECEIVED_SERIALS:
+            # The serials the ASN line said would come are the ones arriving.
+            clash = clash.where(
+                (Serial.status != SerialStatus.EXPECTED)
+                | (Serial.receiving_line_id != s.c.receiving_line_id)
+            )
+        status = clash.scalar_subquery().label("status")
+        existing = select(s.c.row, s.c.serial_number, status).where(status.is_not(None))
+        await checks.report_rows(
+            session,
+            report,
+            existing,
+            ErrorCode.SERIAL_ALREADY_EXISTS,
+            lambda r: (
+                f"serial {r.serial_number} exists ({r.status}); serial numbers are never reused"
+            ),
+            SERIAL.name,
+        )
+        if self.kind is ImportKind.EXPECTED_SERIALS:
+            await self._check_expected_capacity(session, report)
+            await self._check_lines_complete(session, report)
+        if self.kind is ImportKind.RECEIVED_SERIALS:
+            await self._check_receipt(session, report)
+
+    async def _check_expected_capacity(self, session: AsyncSession, report: ImportReport) -> None:
+        """A line expects so many items: its listed serials may not outnumber them."""
+        s = serial_rows
+        listed = (
+            select(func.count())
+            .where(
+                Serial.receiving_line_id == s.c.receiving_line_id,
+                Serial.status != SerialStatus.RELEASED,
+            )
+            .scalar_subquery()
+        )
+        ranked = select(
+            s.c.row,
+            s.c.receiving_line_id,
+            (
+                func.row_number().over(partition_by=s.c.receiving_line_id, order_by=s.c.row)
+                + listed
+            ).label("position"),
+        ).subquery()
+        over = (
+            select(ranked.c.row, ReceivingLine.expected_quantity)
+            .join(ReceivingLine, ReceivingLine.id == ranked.c.receiving_line_id)
+            .where(ranked.c.position > ReceivingLine.expected_quantity)
+        )
+        await checks.report_rows(
+            session,
+            report,
+            over,
+            ErrorCode.EXPECTED_QUANTITY_EXCEEDED,
+            lambda r: f"the line expects {r.expected_quantity} items; this serial is one more",
+            LINE.name,
+        )
+
+    async def _check_lines_complete(self, session: AsyncSession, report: ImportReport) -> None:
+        """An ASN line lists all its serials or none (as when it is planned)."""
+        s = serial_rows
+        short = (
+            select(
+                func.min(s.c.row).label("row"),
+                func.count().label("listed"),
+                ReceivingLine.expected_quantity,
+            )
+            .join(ReceivingLine, ReceivingLine.id == s.c.receiving_line_id)
+            .group_by(s.c.receiving_line_id, ReceivingLine.expected_quantity)
+            .having(func.count() < ReceivingLine.expected_quantity)
+        )
+        await checks.report_rows(
+            session,
+            report,
+            short,
+            ErrorCode.SERIAL_COUNT_MISMATCH,
+            lambda r: (
+                f"the file lists {r.listed} serials for a line that expects "
+                f"{r.expected_quantity}; a line lists all its serials or none"
+            ),
+            LINE.name,
+        )
+
+    async def _check_receipt(self, session: AsyncSession, report: ImportReport) -> None:
+        """A line that listed its serials takes only those."""
+        s = serial_rows
+        expected = aliased(Serial)
+        lists_serials = (
+            select(expected.id)
+            .where(
+                expected.receiving_line_id == s.c.receiving_line_id,
+                expected.status == SerialStatus.EXPECTED,
+            )
+            .exists()
+        )
+        listed = (
+            select(Serial.id)
+            .where(
+                Serial.receiving_line_id == s.c.receiving_line_id,
+                Serial.serial_number == s.c.serial_number,
+                Serial.status == SerialStatus.EXPECTED,
+            )
+            .exists()
+        )
+        await checks.report_rows(
+            session,
+            report,
+            select(s.c.row, s.c.serial_number).where(lists_serials, ~listed),
+            ErrorCode.SERIAL_NOT_EXPECTED,
+            lambda r: f"serial {r.serial_number} is not one the line expects",
+            SERIAL.name,
+        )
+
+    # ------------------------------------------------------------ writing
+
+    async def count(self, session: AsyncSession, report: ImportReport) -> None:
+        report.serials = await session.scalar(select(func.count()).select_from(serial_rows)) or 0
+
+    async def write(
+        self, session: AsyncSession, report: ImportReport, document: Document, actor: str
+    ) -> None:
+        now = utc_now()
+        if self.kind is ImportKind.RECEIVED_SERIALS:
+            await self._receive(session, report, actor, now)
+            return
+        status = (
+            SerialStatus.IN_INVENTORY
+            if self.kind is ImportKind.OPENING_SERIALS
+            else SerialStatus.EXPECTED
+        )
+        await _insert_serials(session, status, now)
+        await _insert_movements(session, status, document, actor, now)
+
+    async def _receive(
+        self, session: AsyncSession, report: ImportReport, actor: str, now: datetime
+    ) -> None:
+        """Arrivals go through the receiving use case itself, so a receipt by file is the
+        same as one by scanner: putaway tasks, line and ASN statuses, movements."""
+        s = serial_rows
+        by_order: dict[int, dict[int, list[tuple[int, str]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        rows = await session.execute(
+            select(ReceivingLine.order_id, s.c.receiving_line_id, s.c.row, s.c.serial_number)
+            .join(ReceivingLine, ReceivingLine.id == s.c.receiving_line_id)
+            .order_by(s.c.row)
+        )
+        for order_id, line_id, row, number in rows:
+            by_order[order_id][line_id].append((row, number))
+        for order_id, lines in by_order.items():
+            receipts = [
+                LineReceipt(line_id, len(numbers), serial_numbers=[n for _, n in numbers])
+                for line_id, numbers in lines.items()
+            ]
+            try:
+                await receive(session, order_id=order_id, lines=receipts, actor=actor, now=now)
+            except Refused as refused:
+                row_of = [[row for row, _ in numbers] for numbers in lines.values()]
+                for problem in refused.problems:
+                    report.add(
+                        _row_at(problem.field, row_of),
+                        "serial_number",
+                        problem.code,
+                        problem.message,
+                    )
+                return
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _number_of(report: ImportReport, row: int, product: ProductRef, cell: str) -> str | None:
+    """The serial number in a cell that may hold a scanned GS1 label of this product."""
+    label = read_cell(cell, "serial", sku=product.sku, gtin=product.gtin)
+    if label.number is cell and len(cell) <= NUMBER_MAX_LENGTH:
+        return cell  # typed, and already checked as a cell
+    if label.problem is not None:
+        report.add(row, SERIAL.name, *label.problem)
+        return None
+    assert label.number is not None
+    return cells.text(report, row, NUMBER, label.number)
+
+
+def _row_at(field: str | None, rows: list[list[int]]) -> int:
+    """The file row a receiving problem's path (`lines.2.serialNumbers.5`) points at."""
+    parts = (field or "").split(".")
+    try:
+        line = rows[int(parts[1])]
+        return line[int(parts[3])] if len(parts) > 3 else line[0]
+    except (IndexError, ValueError):
+        return rows[0][0] if rows and rows[0] else HEADER_ROW
+
+
+async def _insert_serials(session: AsyncSession, status: SerialStatus, now: datetime) -> None:
+    s = serial_rows
+    in_stock = status is SerialStatus.IN_INVENTORY
+    stamp = literal(now, UtcDateTime)
+    await session.execute(
+        insert(Serial).from_select(
+            [
+                "product_id",
+                "serial_number",
+                "serial_key",
+                "status",
+                "warehouse_id",
+                "location_id",
+                "receiving_line_id",
+                "received_at",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                s.c.product_id,
+                s.c.serial_number,
+                s.c.serial_key,
+                literal(status.value),
+                s.c.warehouse_id,
+                s.c.location_id,
+                s.c.receiving_line_id,
+                stamp if in_stock else literal(None, UtcDateTime),
+                stamp,
+                stamp,
+            ).order_by(s.c.row),
+        )
+    )
+
+
+def _serial_of(s: Table) -> Select[int]:
+    """The serial of a staged row, found row by row through the unique index on (product,
+    number) of serials not released: the planners then never scan the serial table."""
+    return select(Serial.id).where(
+        Serial.product_id == s.c.product_id, Serial.serial_number == s.c.serial_number
+    )
+
+
+async def _insert_movements(
+    session: AsyncSession, status: SerialStatus, document: Document, actor: str, now: datetime
+) -> None:
+    s = serial_rows
+    document_type: Any
+    document_number: Any
+    if status is SerialStatus.IN_INVENTORY:
+        kind, document_type, document_number = (
+            MovementKind.OPENING_STOCK,
+            literal(document.type),
+            literal(document.number),
+        )
+        source = select().select_from(s)
+    else:
+        kind, document_type, document_number = (
+            MovementKind.EXPECT,
+            literal("RECEIVING_ORDER"),
+            ReceivingOrder.number,
+        )
+        source = (
+            select()
+            .select_from(s)
+            .join(ReceivingLine, ReceivingLine.id == s.c.receiving_line_id)
+            .join(ReceivingOrder, ReceivingOrder.id == ReceivingLine.order_id)
+        )
+    new = source.add_columns(
+        literal(kind.value),
+        s.c.product_id,
+        _serial_of(s).where(Serial.status != SerialStatus.RELEASED).scalar_subquery(),
+        literal(1),
+        literal(status.value),
+        s.c.location_id,
+        document_type,
+        document_number,
+        literal(actor),
+        literal(now, UtcDateTime),
+    )
+    await session.execute(
+        insert(Movement).from_select(
+            [
+                "kind",
+                "product_id",
+                "serial_id",
+                "quantity",
+                "to_status",
+                "to_location_id",
+                "document_type",
+                "document_number",
+                "actor",
+                "occurred_at",
+            ],
+            new.order_by(s.c.row),
+        )
+    )
