@@ -97,6 +97,15 @@ async def home(_request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+async def admin_page(request: Request) -> Response:
+    """/admin is the floor pages' home, /admin/<name> the page graphiql/pages/<name>.html."""
+    name = request.path_params.get("page", "home")
+    page = ADMIN_DIR / "pages" / f"{name}.html"
+    if not name.isalpha() or not page.is_file():
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    return FileResponse(page, media_type="text/html")
+
+
 def create_bus(database_url: str, read_sessions: async_sessionmaker[AsyncSession]) -> EventBus:
     """One process on SQLite: events go from the committing request to the subscribers.
     PostgreSQL may have many API processes: events travel through LISTEN/NOTIFY."""
@@ -134,6 +143,8 @@ def create_app(
             Route("/health", health),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
+            Route("/admin", admin_page),
+            Route("/admin/{page}", admin_page),
             Mount("/graphiql", StaticFiles(directory=ADMIN_DIR), name="admin"),
             report_routes(view.read_sessions),
             epcis_routes(view.read_sessions, epcis_uris),

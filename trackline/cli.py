@@ -76,6 +76,7 @@ def serve(
         console.print("[green]Demo data loaded.[/green]")
     base = f"http://{host}:{port}"
     console.print(f"[bold]Trackline[/bold] on {_safe(url)}")
+    console.print(f"  Admin            {base}/admin")
     console.print(f"  GraphQL console  {base}/graphql")
     console.print(f"  GraphQL endpoint {base}/graphql  (POST)")
     console.print(f"  Health           {base}/health")

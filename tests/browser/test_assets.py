@@ -1,0 +1,39 @@
+"""The admin and the console must work on a machine with no internet: nothing they serve
+names an outside address, not even in a comment, and they load no web fonts or source
+maps. (The browser tests also abort and count any request for another host.)"""
+
+import re
+from pathlib import Path
+
+GRAPHIQL = Path(__file__).resolve().parents[2] / "graphiql"
+# scheme://…, or a protocol-relative //host.name
+OUTSIDE = re.compile(r"[a-z][a-z0-9+.-]*://|(?<![:\w/])//[a-z0-9-]+\.[a-z]", re.I)
+LINKS = re.compile(r"""(?:src|href)=["']([^"']*)["']""")
+
+
+def served_files() -> list[Path]:
+    return sorted(p for p in GRAPHIQL.rglob("*") if p.is_file())
+
+
+def test_no_served_file_names_an_outside_address() -> None:
+    found = {
+        str(path.relative_to(GRAPHIQL)): OUTSIDE.findall(path.read_text())
+        for path in served_files()
+    }
+    assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+def test_no_web_fonts_imports_or_source_maps() -> None:
+    for path in served_files():
+        text = path.read_text()
+        for marker in ("@font-face", "@import", "sourceMappingURL"):
+            assert marker not in text, f"{path.name} has {marker}"
+
+
+def test_pages_link_only_to_this_server() -> None:
+    pages = [GRAPHIQL / "console.html", *sorted((GRAPHIQL / "pages").glob("*.html"))]
+    assert len(pages) > 1
+    for page in pages:
+        links = LINKS.findall(page.read_text())
+        assert links, page.name
+        assert all(link.startswith("/") and not link.startswith("//") for link in links), links
