@@ -156,10 +156,12 @@ RAW_PICK_TASK = """
 INSERT INTO pick_task (allocation_id, order_id, location_id, status, created_at)
 VALUES (:a, :o, :loc, 'OPEN', :now)
 """
+# The baseline leaves the hash chain out (an empty chain_hash), so that it stays the same
+# reference it was before movements were chained: ours/raw shows what the chain costs.
 RAW_MOVEMENT = """
 INSERT INTO movement (kind, product_id, lot_id, quantity, from_location_id, to_location_id,
-                      document_type, document_number, actor, occurred_at)
-VALUES ('ALLOCATE', :p, :lot, :q, :loc, :loc, 'ORDER', :n, 'bench', :now)
+                      document_type, document_number, actor, occurred_at, chain_hash)
+VALUES ('ALLOCATE', :p, :lot, :q, :loc, :loc, 'ORDER', :n, 'bench', :now, '')
 """
 RAW_LINE_DONE = "UPDATE outbound_line SET allocated_quantity = quantity WHERE id = :id"
 RAW_ORDER_DONE = "UPDATE outbound_order SET status = 'ALLOCATED', updated_at = :now WHERE id = :id"

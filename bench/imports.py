@@ -97,10 +97,11 @@ async def baseline(
         )
         movement_columns = (
             "kind, product_id, serial_id, quantity, to_status, to_location_id, document_type, "
-            "document_number, actor, occurred_at"
+            "document_number, actor, occurred_at, chain_hash"
         )
+        # Unchained (an empty chain_hash): the baseline stays what it was before the chain.
         await connection.exec_driver_sql(
-            f"INSERT INTO movement ({movement_columns}) VALUES ({_marks(10, sqlite)})",
+            f"INSERT INTO movement ({movement_columns}) VALUES ({_marks(11, sqlite)})",
             [
                 (
                     "OPENING_STOCK",
@@ -113,6 +114,7 @@ async def baseline(
                     "BENCH",
                     "b",
                     now,
+                    "",
                 )
                 for i, (_, loc) in zip(ids, records, strict=True)
             ],

@@ -17,8 +17,9 @@ from models.enums import (
     ShipmentStatus,
     Tracking,
 )
+from models.idempotency import IdempotencyKey
 from models.inventory import Lot, Serial, StockBalance
-from models.movement import Movement
+from models.movement import Movement, MovementChain
 from models.outbound import Allocation, OutboundLine, OutboundOrder, PickTask, Shipment
 from models.receiving import PutawayTask, ReceivingLine, ReceivingOrder
 
@@ -27,10 +28,12 @@ __all__ = [
     "AllocationStatus",
     "AllocationStrategy",
     "Base",
+    "IdempotencyKey",
     "Location",
     "LocationKind",
     "Lot",
     "Movement",
+    "MovementChain",
     "MovementKind",
     "OutboundLine",
     "OutboundOrder",

@@ -1,4 +1,8 @@
-"""The audit trail: one immutable row per status change or move. Never updated."""
+"""The audit trail: one immutable row per status change or move, chained by hash.
+
+The database refuses UPDATE, DELETE and TRUNCATE on `movement` (triggers in the initial
+migration); the hash chain (services/chain.py, docs/audit.md) shows whatever was rewritten
+by someone able to get past them."""
 
 from datetime import datetime
 
@@ -34,3 +38,22 @@ class Movement(Base):
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"))
     actor: Mapped[str] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # SHA-256 (lowercase hex) of the previous movement's chain_hash and this row's content.
+    chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+# The chain_hash the first movement links to.
+GENESIS_HASH = "0" * 64
+CHAIN_HEAD_ID = 1
+
+
+class MovementChain(Base):
+    """The head of the hash chain: the last movement written and its hash. Its one row is
+    locked by every writer of movements, which puts movement ids in chain order."""
+
+    __tablename__ = "movement_chain"
+    __table_args__ = (CheckConstraint(f"id = {CHAIN_HEAD_ID}", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigIntId)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from resolvers.loaders import Loaders
 from services.epcis_identifiers import DEFAULT_URIS, UriScheme
 from services.events import NULL_BUS, EventBus, collected_events, start_recording
+from services.idempotency import KeyedRequest, claim
 
 DEFAULT_ACTOR = "api"
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class Context:
     bus: EventBus = NULL_BUS
     # Our URIs in EPCIS documents (locations, documents, event ids); set from the settings.
     epcis_uris: UriScheme = DEFAULT_URIS
+    # The request's idempotency key, claimed by the first write that commits.
+    idempotency: KeyedRequest | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -43,20 +46,31 @@ class Context:
         With a bus, the use case's changes are noted as it writes; they are staged inside
         the transaction (PostgreSQL: NOTIFY, which fires only on commit) and handed to the
         bus after the commit. A refusal or error publishes nothing.
+
+        An idempotency key is claimed inside the transaction, so the claim commits if and
+        only if the effect does.
         """
         if not self.bus.enabled:
             async with self.sessions.begin() as session:
+                await claim(session, self.idempotency)
                 yield session
+            self._note_claimed()
             return
         async with self.sessions.begin() as session:
+            await claim(session, self.idempotency)
             start_recording(session, self.actor)
             yield session
             events = await collected_events(session)
             await self.bus.stage(session, events)
+        self._note_claimed()
         try:
             self.bus.committed(events)
         except Exception:  # the write has committed: a publishing fault must not undo its answer
             log.exception("publishing %d committed events failed", len(events))
+
+    def _note_claimed(self) -> None:
+        if self.idempotency is not None:
+            self.idempotency.claimed = True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -27,8 +27,13 @@ T = TypeVar("T")
 CURSOR_PREFIX = "after:"
 
 
-class PageRequestError(ValueError):
-    """A page argument out of bounds; reported as a GraphQL error on the field."""
+class ArgumentError(ValueError):
+    """An argument the client got wrong; its message is written for the client and reported
+    as a GraphQL error on the field (other exceptions are masked)."""
+
+
+class PageRequestError(ArgumentError):
+    """A page argument out of bounds."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from models.base import utc_now
 from resolvers.context import Context
 from resolvers.counted import counted_page
 from resolvers.ids import decode_optional
-from resolvers.lookup import Page
+from resolvers.lookup import ArgumentError, Page
 from services import reports
 from services.reports import ExpiringLot, LotStock, MovementFilter, SerialCount
 
@@ -73,7 +73,7 @@ async def lot_movements(
 ) -> tuple[Page[Any], Callable[[], Awaitable[int]]]:
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.tzinfo is None:
-            raise ValueError(f"{name} needs a time zone offset, e.g. 2026-01-31T00:00:00Z")
+            raise ArgumentError(f"{name} needs a time zone offset, e.g. 2026-01-31T00:00:00Z")
     where = MovementFilter(
         product_id=decode_optional(product_id, "Product", "productId"),
         lot_id=decode_optional(lot_id, "Lot", "lotId"),

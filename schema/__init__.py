@@ -2,15 +2,17 @@
 
 from collections.abc import Iterator
 
-import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
 from resolvers.context import Context
 from schema.catalog import CatalogMutation
 from schema.epcis import EpcisQuery
+from schema.execution import LeafFastPath
 from schema.imports import ImportMutation
+from schema.limits import HostileQueryGuard
 from schema.lookup import LookupQuery
+from schema.masking import ErrorHandlingSchema, MaskUnexpectedErrors
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.query import CoreQuery
 from schema.recall import RecallMutation, RecallQuery
@@ -46,8 +48,9 @@ class FreshLoadersPerOperation(SchemaExtension):
         yield
 
 
-schema = strawberry.Schema(
+schema = ErrorHandlingSchema(
     query=Query,
+    execution_context_class=LeafFastPath,
     mutation=Mutation,
     subscription=Subscription,
     # Parsing and validating dominate small queries; identical documents repeat constantly.
@@ -55,6 +58,9 @@ schema = strawberry.Schema(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         FreshLoadersPerOperation,
+        # Limits and error codes before execution, masking after (docs/security.md).
+        HostileQueryGuard,
+        MaskUnexpectedErrors,
     ],
 )
 

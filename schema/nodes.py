@@ -155,7 +155,7 @@ class Serial(FromRow):
         rows = await info.context.loaders.movements_by_serial_id.load(self.id)
         if last is not None:
             if last < 0:
-                raise ValueError("last must not be negative")
+                raise lookup.ArgumentError("last must not be negative")
             rows = rows[max(len(rows) - last, 0) :]
         return Movement.many(rows)
 

@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Movement, MovementKind, SerialStatus
 from models.base import utc_now
+from services import chain
 from services.events import MovementFact, is_recording, note_movements
 
 
@@ -43,15 +44,16 @@ class MovementRecord:
 async def record_movements(
     session: AsyncSession, records: Sequence[MovementRecord], document: Document, actor: str
 ) -> None:
-    """Append movement rows in one executemany. Rows are never updated afterwards.
+    """Append movement rows to the hash chain in one executemany (services/chain.py). Rows
+    are never updated afterwards.
 
-    When the transaction's changes will be published (see services/events.py), the new
-    rows' ids come back with them, so each event can name the movements behind it.
+    When the transaction's changes will be published (see services/events.py), each event
+    names the movements behind it by the ids the chain gave them.
     """
     if not records:
         return
     now = utc_now()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "kind": r.kind,
             "product_id": r.product_id,
@@ -70,12 +72,9 @@ async def record_movements(
         }
         for r in records
     ]
+    ids = await chain.append(session, rows)
     if not is_recording(session):
-        await session.execute(insert(Movement), rows)
         return
-    ids = await session.scalars(
-        insert(Movement).returning(Movement.id, sort_by_parameter_order=True), rows
-    )
     note_movements(
         session,
         (

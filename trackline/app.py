@@ -6,15 +6,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -28,6 +29,11 @@ from services.events import EventBus, InProcessBus
 from trackline.db import Engines, create_engines, is_sqlite
 from trackline.epcis_http import epcis_routes
 from trackline.events_pg import PostgresBus
+from trackline.graphql_http import PREFLIGHT_REQUIRED, ConformingGraphQLView, Refusal
+from trackline.idempotency import IdempotentMutations, keyed_request
+from trackline.limits import HttpLimits
+from trackline.observability import Metrics, Observability, note_errors, note_operation
+from trackline.probes import probe_routes
 from trackline.reports_http import report_routes
 from trackline.runtime import tune_garbage_collector
 from trackline.settings import Settings
@@ -40,7 +46,12 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 32
 log = logging.getLogger(__name__)
 
 
-class GraphQLView(GraphQL[Context, None]):
+def caller(connection: HTTPConnection) -> str:
+    """Who is acting: written on movements, and the scope of idempotency keys."""
+    return connection.headers.get(ACTOR_HEADER, "").strip()[:200] or DEFAULT_ACTOR
+
+
+class GraphQLView(ConformingGraphQLView):
     """Strawberry's ASGI view with our context and a local console page.
 
     The stock IDE loads React from a CDN and stays blank without internet; ours is served
@@ -56,6 +67,7 @@ class GraphQLView(GraphQL[Context, None]):
         read_sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
         epcis_uris: UriScheme,
+        limits: HttpLimits,
     ) -> None:
         super().__init__(
             schema,
@@ -72,20 +84,36 @@ class GraphQLView(GraphQL[Context, None]):
         self.read_sessions = read_sessions
         self.bus = bus
         self.epcis_uris = epcis_uris
+        self.limits = limits
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        actor = request.headers.get(ACTOR_HEADER, "").strip()[:200] or DEFAULT_ACTOR
         return Context(
-            self.sessions, self.read_sessions, actor=actor, bus=self.bus, epcis_uris=self.epcis_uris
+            self.sessions,
+            self.read_sessions,
+            actor=caller(request),
+            bus=self.bus,
+            epcis_uris=self.epcis_uris,
+            idempotency=keyed_request(request),
         )
+
+    async def execute_operation(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        data = kwargs.get("request_data")
+        if isinstance(data, GraphQLRequestData):  # for the request's log line and metrics
+            note_operation(data.query, data.operation_name)
+        return await super().execute_operation(request, *args, **kwargs)
+
+    def _handle_errors(self, errors: list[Any], response_data: GraphQLHTTPResponse) -> None:
+        note_errors(response_data)
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """File uploads (CSV imports) come as multipart forms, which a browser will send to
         any site without asking first. A custom header forces its preflight check, so another
         site's page cannot make a visitor's browser upload to us (CSRF)."""
         if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
-            raise HTTPException(
-                400, "multipart requests must carry a GraphQL-Preflight header (CSRF protection)"
+            raise Refusal(
+                400,
+                PREFLIGHT_REQUIRED,
+                "multipart requests must carry a GraphQL-Preflight header (CSRF protection)",
             )
         return await super().parse_multipart(request)
 
@@ -115,15 +143,27 @@ def create_bus(database_url: str, read_sessions: async_sessionmaker[AsyncSession
 
 
 def create_app(
-    database_url: str, engines: Engines | None = None, *, epcis_base_uri: str | None = None
+    database_url: str,
+    engines: Engines | None = None,
+    *,
+    epcis_base_uri: str | None = None,
+    limits: HttpLimits | None = None,
 ) -> Starlette:
-    """`epcis_base_uri` defaults to the TRACKLINE_EPCIS_BASE_URI setting."""
+    """`epcis_base_uri` and `limits` default to their settings (TRACKLINE_EPCIS_BASE_URI,
+    docs/security.md)."""
     tune_garbage_collector()
-    epcis_uris = UriScheme.under(epcis_base_uri or Settings.from_env().epcis_base_uri)
+    settings = Settings.from_env()
+    epcis_uris = UriScheme.under(epcis_base_uri or settings.epcis_base_uri)
     engines = engines or create_engines(database_url)
     read_sessions = engines.read_sessions()
     bus = create_bus(database_url, read_sessions)
-    view = GraphQLView(engines.sessions(), read_sessions, bus, epcis_uris)
+    view = GraphQLView(
+        engines.sessions(), read_sessions, bus, epcis_uris, limits or settings.limits
+    )
+    graphql = IdempotentMutations(
+        view, view.sessions, read_sessions, caller, max_body_bytes=view.limits.max_body_bytes
+    )
+    metrics = Metrics((engines.write, engines.read), bus)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -141,7 +181,9 @@ def create_app(
         routes=[
             Route("/", home),
             Route("/health", health),
-            Route("/graphql", view, methods=["GET", "POST"]),
+            *probe_routes(engines.read),
+            Route("/metrics", metrics.endpoint),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/admin", admin_page),
             Route("/admin/{page}", admin_page),
@@ -150,4 +192,5 @@ def create_app(
             epcis_routes(view.read_sessions, epcis_uris),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(Observability, metrics=metrics)],
     )

@@ -1,4 +1,5 @@
-"""The `trackline` command: serve, migrate, seed-demo, import, watch-serials, export-schema."""
+"""The `trackline` command: serve, migrate, seed-demo, import, watch-serials, export-schema,
+purge-idempotency-keys."""
 
 import asyncio
 from pathlib import Path
@@ -7,11 +8,13 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from services.idempotency import purge
 from services.imports import ImportKind
 from trackline.db import create_engines
 from trackline.demo import seed_demo
 from trackline.import_cli import PURPOSES, SerialPurpose, run_import
 from trackline.migrate import upgrade_to_head
+from trackline.observability import configure_logging
 from trackline.settings import Settings
 
 cli = typer.Typer(help="Serial-number and lot tracking for warehouses.", no_args_is_help=True)
@@ -66,10 +69,14 @@ def serve(
     host: str = typer.Option("127.0.0.1", envvar="TRACKLINE_HOST"),
     port: int = typer.Option(8000, envvar="TRACKLINE_PORT"),
     demo: bool = typer.Option(False, help="Load the demo data first if the database is empty."),
+    log_format: str = typer.Option(
+        "text", envvar="TRACKLINE_LOG_FORMAT", help="json: one JSON object per line"
+    ),
 ) -> None:
     """Migrate the database, then serve the API and the admin."""
     from trackline.app import create_app
 
+    configure_logging(log_format)
     url = _database_url(database_url)
     upgrade_to_head(url)
     if demo and asyncio.run(_seed(url)):
@@ -79,18 +86,37 @@ def serve(
     console.print(f"  Admin            {base}/admin")
     console.print(f"  GraphQL console  {base}/graphql")
     console.print(f"  GraphQL endpoint {base}/graphql  (POST)")
-    console.print(f"  Health           {base}/health")
+    console.print(f"  Health           {base}/health, {base}/readyz, {base}/metrics")
     uvicorn.run(
         create_app(url),
         host=host,
         port=port,
         log_level="info",
+        # Logging is configured above; the app logs each request itself, with its id.
+        log_config=None,
+        access_log=False,
         ws="websockets-sansio",
         # Event streams (subscriptions over SSE) never finish on their own: without a limit
         # a stop would wait for their clients for ever. After it they are cut, and an
         # EventSource reconnects (to another process, behind a load balancer).
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
+
+
+async def _purge(url: str) -> int:
+    engines = create_engines(url)
+    try:
+        async with engines.sessions().begin() as session:
+            return await purge(session)
+    finally:
+        await engines.dispose()
+
+
+@cli.command("purge-idempotency-keys")
+def purge_idempotency_keys(database_url: str | None = DatabaseOption) -> None:
+    """Forget idempotency keys older than 24 hours (serve also does it once an hour)."""
+    removed = asyncio.run(_purge(_database_url(database_url)))
+    console.print(f"Removed {removed} idempotency keys older than 24 hours.")
 
 
 @cli.command("watch-serials")
@@ -193,6 +219,19 @@ def _import(
         console=console,
     )
     if not report.ok:
+        raise typer.Exit(1)
+
+
+audit_app = typer.Typer(help="Check the movement history.")
+cli.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: str | None = DatabaseOption) -> None:
+    """Recompute the movements' hash chain; exit 1 at the first broken movement."""
+    from trackline.audit_cli import verify
+
+    if not verify(_database_url(database_url), console):
         raise typer.Exit(1)
 
 

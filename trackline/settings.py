@@ -1,10 +1,12 @@
 """Settings from the environment, read once at start-up."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from schema.limits import DocumentLimits
 from services.epcis_identifiers import DEFAULT_BASE_URI
+from trackline.limits import HttpLimits
 
 DEFAULT_SQLITE_PATH = Path("var") / "trackline.sqlite3"
 
@@ -27,6 +29,8 @@ class Settings:
     port: int = 8000
     # Base of our URIs in EPCIS documents: a domain the operator controls (docs/epcis.md).
     epcis_base_uri: str = DEFAULT_BASE_URI
+    # What a request may ask of the GraphQL endpoint (docs/security.md).
+    limits: HttpLimits = field(default_factory=HttpLimits)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -36,4 +40,30 @@ class Settings:
             host=os.environ.get("TRACKLINE_HOST", "127.0.0.1"),
             port=int(os.environ.get("TRACKLINE_PORT", "8000")),
             epcis_base_uri=os.environ.get("TRACKLINE_EPCIS_BASE_URI") or DEFAULT_BASE_URI,
+            limits=limits_from_env(),
         )
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def limits_from_env() -> HttpLimits:
+    """Production (TRACKLINE_ENV=production) turns introspection off unless
+    TRACKLINE_INTROSPECTION says otherwise."""
+    default, document = HttpLimits(), DocumentLimits()
+    production = os.environ.get("TRACKLINE_ENV", "").lower() == "production"
+    introspection = os.environ.get("TRACKLINE_INTROSPECTION", "").lower()
+    return HttpLimits(
+        document=DocumentLimits(
+            max_depth=_int("TRACKLINE_MAX_DEPTH", document.max_depth),
+            max_aliases=_int("TRACKLINE_MAX_ALIASES", document.max_aliases),
+            max_tokens=_int("TRACKLINE_MAX_TOKENS", document.max_tokens),
+            max_cost=_int("TRACKLINE_MAX_COST", document.max_cost),
+            introspection=introspection in ("true", "1", "yes")
+            if introspection
+            else not production,
+        ),
+        max_body_bytes=_int("TRACKLINE_MAX_BODY_BYTES", default.max_body_bytes),
+        max_upload_bytes=_int("TRACKLINE_MAX_UPLOAD_BYTES", default.max_upload_bytes),
+    )

@@ -75,6 +75,10 @@ export function typeLabel(ref) {
 
 export async function loadSchema(headers = {}) {
   const { json } = await post({ query: INTROSPECTION, operationName: "ConsoleIntrospection" }, headers);
+  if (json.errors?.some((e) => e.extensions?.code === "INTROSPECTION_DISABLED")) {
+    throw new Error("this server does not describe its schema (production mode), so there are " +
+      "no docs or completion here; operations still run");
+  }
   if (json.errors?.length) throw new Error(json.errors.map((e) => e.message).join("; "));
   return new Schema(json.data);
 }

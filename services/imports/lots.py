@@ -14,13 +14,14 @@ from sqlalchemy import and_, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models import Lot, Movement, MovementKind, StockBalance, Tracking
+from models import Lot, MovementKind, StockBalance, Tracking
 from models.base import UtcDateTime, utc_now
 from models.inventory import NUMBER_MAX_LENGTH
 from services.errors import ErrorCode
 from services.identifiers import lot_key
 from services.imports import checks
 from services.imports import rows as cells
+from services.imports.chained import insert_movements
 from services.imports.checks import GTIN, LOCATION, SKU, WAREHOUSE
 from services.imports.labels import read_cell
 from services.imports.refs import Catalog
@@ -177,34 +178,22 @@ class LotImport:
                 .group_by(s.c.product_id, s.c.warehouse_id, s.c.location_id, Lot.id),
             )
         )
-        await session.execute(
-            insert(Movement).from_select(
-                [
-                    "kind",
-                    "product_id",
-                    "lot_id",
-                    "quantity",
-                    "to_location_id",
-                    "document_type",
-                    "document_number",
-                    "actor",
-                    "occurred_at",
-                ],
-                select(
-                    literal(MovementKind.OPENING_STOCK.value),
-                    s.c.product_id,
-                    Lot.id,
-                    s.c.quantity,
-                    s.c.location_id,
-                    literal(document.type),
-                    literal(document.number),
-                    literal(actor),
-                    now,
-                )
-                .select_from(s)
-                .join(Lot, lot)
-                .order_by(s.c.row),
+        await insert_movements(
+            session,
+            select(
+                literal(MovementKind.OPENING_STOCK.value).label("kind"),
+                s.c.product_id,
+                Lot.id.label("lot_id"),
+                s.c.quantity,
+                s.c.location_id.label("to_location_id"),
+                literal(document.type).label("document_type"),
+                literal(document.number).label("document_number"),
+                literal(actor).label("actor"),
+                now.label("occurred_at"),
             )
+            .select_from(s)
+            .join(Lot, lot),
+            s.c.row,
         )
 
 

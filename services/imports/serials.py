@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import (
-    Movement,
     MovementKind,
     ReceivingLine,
     ReceivingLineStatus,
@@ -32,6 +31,7 @@ from services.errors import ErrorCode, Refused
 from services.identifiers import serial_key
 from services.imports import checks
 from services.imports import rows as cells
+from services.imports.chained import insert_movements
 from services.imports.checks import GTIN, LOCATION, SKU, WAREHOUSE
 from services.imports.labels import read_cell
 from services.imports.refs import Catalog, ProductRef
@@ -429,31 +429,18 @@ async def _insert_movements(
             .join(ReceivingOrder, ReceivingOrder.id == ReceivingLine.order_id)
         )
     new = source.add_columns(
-        literal(kind.value),
+        literal(kind.value).label("kind"),
         s.c.product_id,
-        _serial_of(s).where(Serial.status != SerialStatus.RELEASED).scalar_subquery(),
-        literal(1),
-        literal(status.value),
-        s.c.location_id,
-        document_type,
-        document_number,
-        literal(actor),
-        literal(now, UtcDateTime),
+        _serial_of(s)
+        .where(Serial.status != SerialStatus.RELEASED)
+        .scalar_subquery()
+        .label("serial_id"),
+        literal(1).label("quantity"),
+        literal(status.value).label("to_status"),
+        s.c.location_id.label("to_location_id"),
+        document_type.label("document_type"),
+        document_number.label("document_number"),
+        literal(actor).label("actor"),
+        literal(now, UtcDateTime).label("occurred_at"),
     )
-    await session.execute(
-        insert(Movement).from_select(
-            [
-                "kind",
-                "product_id",
-                "serial_id",
-                "quantity",
-                "to_status",
-                "to_location_id",
-                "document_type",
-                "document_number",
-                "actor",
-                "occurred_at",
-            ],
-            new.order_by(s.c.row),
-        )
-    )
+    await insert_movements(session, new, s.c.row)

@@ -10,7 +10,7 @@ them with COPY, SQLite with one executemany per chunk.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.inventory import NUMBER_MAX_LENGTH, SEARCH_KEY
@@ -44,6 +44,17 @@ lot_rows = Table(
     Column("warehouse_id", Integer, nullable=False),
     Column("location_id", Integer, nullable=False),
     Index("ix_import_lot_key", "product_id", "lot_key", "row"),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+# The id and chain_hash each staged row's movement will have (services/imports/chained.py).
+movement_seals = Table(
+    "import_movement_seal",
+    _metadata,
+    Column("row", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )

@@ -20,9 +20,10 @@ SER (serials), VIT (lots), BOX (untracked).
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from models import Lot, Movement, MovementKind, OutboundLine, Serial, SerialStatus, Tracking
+from models import Lot, MovementKind, OutboundLine, Serial, SerialStatus, Tracking
+from services import chain
 from services.identifiers import lot_key, serial_key
 from services.outbound import OrderLineSpec, cancel_order, create_order
 from services.picking import return_to_stock
@@ -168,8 +169,8 @@ async def _opening_stock(db: Database, site: Site, ser: int, vit: int) -> None:
             "actor": ACTOR,
             "occurred_at": OPENED_AT,
         }
-        await session.execute(
-            insert(Movement),
+        await chain.append(
+            session,
             [
                 {**opening, "product_id": ser, "serial_id": serial.id, "quantity": 1},
                 {**opening, "product_id": vit, "lot_id": lot.id, "quantity": 7},

@@ -1,0 +1,151 @@
+"""The hash chain over movements: how a row is hashed, and how writers extend the chain.
+
+Each movement's `chain_hash` is SHA-256 over the previous movement's `chain_hash` (64
+lowercase hex digits, the genesis hash of 64 zeros for the first) followed by the row's
+content (see `content`). Movements are chained in id order, so a writer must know the ids
+of its rows before it hashes them: it locks the chain's head (the one row of
+`movement_chain`), takes ids above every id written before, hashes its rows in id order
+and moves the head to its last row, all in its own transaction (docs/audit.md says why the
+key-share locks of `_hold_references` come first). Writers of movements are
+serialised by that lock from the moment they take it to their commit; on SQLite the write
+lock already serialises them. The format is documented in docs/audit.md.
+"""
+
+import functools
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Lot, Movement, MovementChain, Product
+from models.movement import CHAIN_HEAD_ID
+
+# The movement columns a hash covers, in the order they are encoded.
+CONTENT = (
+    "id",
+    "kind",
+    "product_id",
+    "serial_id",
+    "lot_id",
+    "quantity",
+    "from_status",
+    "to_status",
+    "from_location_id",
+    "to_location_id",
+    "document_type",
+    "document_number",
+    "shipment_id",
+    "actor",
+    "occurred_at",
+)
+CONTENT_COLUMNS = tuple(Movement.__table__.c[name] for name in CONTENT)
+
+
+# One encoder for every row: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@functools.lru_cache(maxsize=64)
+def _instant(value: datetime) -> str:
+    """Rows written together share their time: each distinct one is formatted once."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def content(values: Sequence[Any]) -> bytes:
+    """A row's canonical encoding, from its `CONTENT` values in order: a JSON array without
+    spaces, UTF-8, non-ASCII characters unescaped; ids and quantities as numbers, enums by
+    name, absent values as null, the time (last) as ISO 8601 UTC with microseconds and `Z`."""
+    return _encode([*values[:-1], _instant(values[-1])]).encode()
+
+
+def link(previous: str, values: Sequence[Any]) -> str:
+    """The chain_hash of a row whose predecessor's chain_hash is `previous`."""
+    return hashlib.sha256(previous.encode("ascii") + content(values)).hexdigest()
+
+
+@dataclass
+class Head:
+    """The chain's end as this transaction sees it while holding the lock."""
+
+    last_id: int
+    last_hash: str
+    postgresql: bool
+
+
+async def lock_head(session: AsyncSession) -> Head:
+    """Lock the chain's head until commit (a no-op lock on SQLite, whose writers hold the
+    database's write lock already) and read it."""
+    head = select(MovementChain.last_id, MovementChain.last_hash).where(
+        MovementChain.id == CHAIN_HEAD_ID
+    )
+    postgresql = (await session.connection()).dialect.name == "postgresql"
+    if postgresql:
+        row = (await session.execute(head.with_for_update())).one()
+        return Head(row.last_id, row.last_hash, postgresql)
+    # SQLite numbers rows from the largest id; taking the same keeps ids unique even if a
+    # row was ever added behind the chain's back (which `audit verify` then reports).
+    highest = select(func.max(Movement.id)).scalar_subquery()
+    row = (await session.execute(head.add_columns(highest.label("highest")))).one()
+    return Head(max(row.last_id, row.highest or 0), row.last_hash, postgresql)
+
+
+async def take_ids(session: AsyncSession, head: Head, count: int) -> list[int]:
+    """`count` new movement ids, ascending, above every id taken before. On PostgreSQL they
+    come from the id sequence, which is only asked while the head is locked, so each
+    writer's ids are above those of every writer that held the lock before it."""
+    if not head.postgresql:
+        return list(range(head.last_id + 1, head.last_id + count + 1))
+    ids = await session.scalars(
+        text("SELECT nextval('movement_id_seq') FROM generate_series(1, :count)"),
+        {"count": count},
+    )
+    return sorted(ids)
+
+
+async def advance(session: AsyncSession, head: Head) -> None:
+    """Move the stored head to where this transaction's rows end."""
+    await session.execute(
+        update(MovementChain)
+        .where(MovementChain.id == CHAIN_HEAD_ID)
+        .values(last_id=head.last_id, last_hash=head.last_hash),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert movement rows (column values by name, without id and chain_hash, but with
+    occurred_at: a default filled in later would not be the time hashed) at the end of the
+    chain, in the order given, with one executemany. Returns their ids."""
+    await _hold_references(session, rows)
+    head = await lock_head(session)
+    ids = await take_ids(session, head, len(rows))
+    for movement_id, row in zip(ids, rows, strict=True):
+        row["id"] = movement_id
+        row["chain_hash"] = head.last_hash = link(head.last_hash, [row.get(c) for c in CONTENT])
+    head.last_id = ids[-1]
+    await session.execute(insert(Movement), rows)
+    await advance(session, head)
+    return ids
+
+
+async def _hold_references(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """On PostgreSQL, key-share locks on the products and lots the rows name, taken before
+    the chain's lock. The insert's foreign-key checks take them anyway; waited for while
+    holding the chain, they could deadlock with an allocation that holds its products
+    FOR UPDATE and waits for the chain (or a recall holding its lots)."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return
+    for model, column in ((Product, "product_id"), (Lot, "lot_id")):
+        ids = sorted({row[column] for row in rows if row.get(column) is not None})
+        if ids:
+            await session.execute(
+                select(model.id)
+                .where(model.id.in_(ids))
+                .order_by(model.id)
+                .with_for_update(read=True, key_share=True)
+            )

@@ -1,0 +1,65 @@
+"""An import's movements, added to the hash chain without leaving the set-based path.
+
+The movements are still written by one INSERT … SELECT from the staging tables. Before it,
+the same SELECT is read back in chunks of staged rows, in file order, to give each row its
+id and chain_hash (services/chain.py); those are staged too, and the INSERT joins them in.
+Python sees each movement once, as a tuple, and sends back only its id and hash.
+"""
+
+from typing import Any
+
+from sqlalchemy import BindParameter, ColumnElement, Select, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Movement
+from services import chain
+from services.imports import staging
+
+CHUNK_ROWS = 10_000
+
+
+async def insert_movements(
+    session: AsyncSession, source: Select[Any], row: ColumnElement[int]
+) -> None:
+    """Write one movement per row of `source`, whose columns are labelled with movement
+    column names (any of the hashed ones but id), at the end of the chain in the order of
+    `row`, the staged row number."""
+    seals = staging.movement_seals
+    names = [c.name for c in source.selected_columns]
+    # Literal columns (kind, document, actor, time) are the same on every row: only the
+    # others are read back, and each row's values are laid into a template in hash order.
+    template: list[Any] = [None] * len(chain.CONTENT)
+    varying: list[ColumnElement[Any]] = []
+    places: list[int] = []
+    for column in source.selected_columns:
+        place = chain.CONTENT.index(column.name)
+        element = getattr(column, "element", None)
+        if isinstance(element, BindParameter):
+            template[place] = element.value
+        else:
+            varying.append(column)
+            places.append(place)
+    read_back = source.with_only_columns(*varying, row)
+    await staging.create(session, seals)
+    head = await chain.lock_head(session)
+    after = 0  # file rows count from 1
+    while rows := (
+        await session.execute(read_back.where(row > after).order_by(row).limit(CHUNK_ROWS))
+    ).all():
+        ids = await chain.take_ids(session, head, len(rows))
+        sealed = []
+        for movement_id, values in zip(ids, rows, strict=True):
+            template[0] = movement_id
+            for place, value in zip(places, values, strict=False):
+                template[place] = value
+            head.last_hash = chain.link(head.last_hash, template)
+            sealed.append((values[-1], movement_id, head.last_hash))
+        head.last_id = ids[-1]
+        await staging.insert(session, seals, sealed)
+        after = rows[-1][-1]
+    with_seals = source.add_columns(seals.c.id, seals.c.chain_hash).join(seals, seals.c.row == row)
+    await session.execute(
+        insert(Movement).from_select([*names, "id", "chain_hash"], with_seals.order_by(row))
+    )
+    await chain.advance(session, head)
+    await staging.drop(session, seals)
