@@ -4,13 +4,12 @@ event shown there against the one exported, so that section cannot drift from th
 import json
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.conftest import Gql, app_client
-from tests.api.test_readme_walkthrough import README, readme_steps
+from tests.api.test_readme_walkthrough import README, resolved, walk_through
 from tests.conftest import Database
 from tests.standards.epcis_schema import schema_errors
 
@@ -24,19 +23,6 @@ STEP = re.compile(
 VARIES = ("eventTime", "eventTimeZoneOffset", "eventID")
 
 
-def _dig(data: Any, path: list[str]) -> Any:
-    for part in path:
-        data = data[int(part)] if isinstance(data, list) else data[part]
-    return data
-
-
-def _resolved(variables: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: _dig(answers, value[1:].split(".")) if str(value).startswith("@") else value
-        for key, value in variables.items()
-    }
-
-
 @pytest.fixture
 async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(db, epcis_base_uri="https://trackline.invalid/epcis") as client:
@@ -45,16 +31,14 @@ async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_readme_epcis_export_runs_as_written(gql: Gql, client: httpx.AsyncClient) -> None:
     # given the warehouse as the walk-through leaves it
-    answers: dict[str, Any] = {}
-    for name, document, variables in readme_steps():
-        answers[name] = await gql(document, _resolved(variables, answers))
+    answers = await walk_through(gql)
 
     # when the EPCIS section's documents run
     steps = {m["name"]: m for m in STEP.finditer(README.read_text())}
     assert list(steps) == ["refused", "gtins", "shipment", "event"]
     for name in ("refused", "gtins", "shipment"):
         variables = json.loads(steps[name]["vars"] or "{}")
-        answers[name] = await gql(steps[name]["doc"], _resolved(variables, answers))
+        answers[name] = await gql(steps[name]["doc"], resolved(variables, answers))
 
     # then the first is refused for both products without a GTIN
     refused = answers["refused"]["epcisEvents"]
@@ -90,7 +74,7 @@ async def test_readme_epcis_export_runs_as_written(gql: Gql, client: httpx.Async
     assert laptop["eventID"].startswith("urn:uuid:")
 
     # and over HTTP the document is the same
-    shipment = _resolved({"id": "@pack.createShipment.shipment.id"}, answers)["id"]
+    shipment = resolved({"id": "@pack.createShipment.shipment.id"}, answers)["id"]
     response = await client.get(f"/epcis/events?shipment={shipment}")
     assert response.status_code == 200
     assert response.json()["epcisBody"] == document["epcisBody"]

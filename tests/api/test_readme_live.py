@@ -8,7 +8,7 @@ from typing import Any
 from resolvers.context import Context
 from schema import schema
 from services.events import InProcessBus
-from tests.api.test_readme_walkthrough import README, _dig, readme_steps
+from tests.api.test_readme_walkthrough import README, readme_steps, resolved
 from tests.conftest import Database
 
 LIVE_STEP = re.compile(r"<!-- live: (?P<name>\w+) -->\s*```graphql\n(?P<doc>.*?)```", re.S)
@@ -42,11 +42,7 @@ async def test_readme_subscription_reports_the_walkthrough_as_it_commits(db: Dat
     context = Context(db.sessions, db.read_sessions, actor="erp", bus=bus)
     answers: dict[str, Any] = {}
     for name, step, variables in readme_steps():
-        resolved = {
-            key: _dig(answers, value[1:].split(".")) if str(value).startswith("@") else value
-            for key, value in variables.items()
-        }
-        result = await schema.execute(step, resolved, context_value=context)
+        result = await schema.execute(step, resolved(variables, answers), context_value=context)
         assert result.errors is None, (name, result.errors)
         answers[name] = result.data
 

@@ -3,30 +3,17 @@ that section cannot drift from the API either."""
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.api.conftest import Gql
-from tests.api.test_readme_walkthrough import README, readme_steps
+from tests.api.test_readme_walkthrough import README, walk_through
 
 LOOKUP_STEP = re.compile(r"<!-- lookup: (?P<name>\w+) -->\s*```graphql\n(?P<doc>.*?)```", re.S)
 
 
-def _dig(data: Any, path: list[str]) -> Any:
-    for part in path:
-        data = data[int(part)] if isinstance(data, list) else data[part]
-    return data
-
-
 async def test_readme_lookup_and_report_run_as_written(gql: Gql) -> None:
     # given the warehouse as the walk-through leaves it
-    answers: dict[str, Any] = {}
-    for name, document, variables in readme_steps():
-        resolved = {
-            key: _dig(answers, value[1:].split(".")) if str(value).startswith("@") else value
-            for key, value in variables.items()
-        }
-        answers[name] = await gql(document, resolved)
+    await walk_through(gql)
 
     # when the look-up section's documents run
     docs = {m["name"]: m["doc"] for m in LOOKUP_STEP.finditer(README.read_text())}

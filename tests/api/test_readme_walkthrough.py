@@ -30,6 +30,22 @@ def _dig(data: Any, path: list[str]) -> Any:
     return data
 
 
+def resolved(variables: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The variables with each "@step.path" replaced by that step's answer there."""
+    return {
+        key: _dig(answers, value[1:].split(".")) if str(value).startswith("@") else value
+        for key, value in variables.items()
+    }
+
+
+async def walk_through(gql: Gql) -> dict[str, Any]:
+    """Run every walk-through step; the answers by step name (later sections start here)."""
+    answers: dict[str, Any] = {}
+    for name, document, variables in readme_steps():
+        answers[name] = await gql(document, resolved(variables, answers))
+    return answers
+
+
 def _user_errors(data: Any) -> list[Any]:
     """Every userErrors list anywhere in an answer."""
     if isinstance(data, dict):
@@ -60,11 +76,7 @@ async def test_readme_walkthrough_runs_as_written(gql: Gql) -> None:
     ]
     answers: dict[str, Any] = {}
     for name, document, variables in steps:
-        resolved = {
-            key: _dig(answers, value[1:].split(".")) if str(value).startswith("@") else value
-            for key, value in variables.items()
-        }
-        answers[name] = await gql(document, resolved)
+        answers[name] = await gql(document, resolved(variables, answers))
         assert _user_errors(answers[name]) == [], f"step {name} was refused"
 
     receipt = answers["receive"]["receiveItems"]
