@@ -7,7 +7,7 @@ import { MissingAnswer, keepAnswer, loadExamples, resolveReferences } from "./co
 import { clearHistory, loadHistory, remember } from "./console/history.js";
 import { loadSchema } from "./console/schema.js";
 import { operationsIn } from "./console/tokenizer.js";
-import { $, fill, h } from "./lib/dom.js";
+import { $, fill, h, ready } from "./lib/dom.js";
 import { LiveConnection, post } from "./lib/graphql.js";
 import { mountNav } from "./lib/nav.js";
 
@@ -252,11 +252,12 @@ for (const id of ["#variables", "#headers"]) {
     }
   });
 }
-setUpExamples().catch((error) => status(`Examples could not load: ${error.message}`));
-Promise.resolve()
+const examplesLoaded = setUpExamples().catch((error) => status(`Examples could not load: ${error.message}`));
+const schemaLoaded = Promise.resolve()
   .then(() => loadSchema(parseJson("#headers", "Headers")))
   .then((schema) => {
     editor.schema = schema;
     docs.schema = schema;
   })
   .catch((error) => status(`The schema could not load: ${error.message}`));
+Promise.all([examplesLoaded, schemaLoaded]).then(ready);

@@ -96,3 +96,11 @@ export function dataTable({ columns, rows, rowProps = () => ({}) }) {
     ),
   );
 }
+
+/**
+ * Mark the page as loaded and listening. Scripted checks wait for it before typing, the way
+ * a person waits for the page to appear; scans that arrive earlier are not lost either.
+ */
+export function ready() {
+  document.documentElement.dataset.ready = "true";
+}

@@ -1,5 +1,5 @@
 // The admin's front page: one large tile per page of the shared navigation.
-import { h, fill } from "../lib/dom.js";
+import { fill, h, ready } from "../lib/dom.js";
 import { PAGES, mountNav } from "../lib/nav.js";
 
 mountNav();
@@ -7,3 +7,4 @@ fill(
   document.getElementById("pages"),
   PAGES.map(({ path, label, about }) => h("li", {}, h("a", { href: path }, h("strong", {}, label), about))),
 );
+ready();

@@ -2,7 +2,7 @@
 // expiry, and a feed of status changes, all kept current by subscriptions over one
 // graphql-transport-ws connection.
 import { barChart } from "../lib/charts.js";
-import { $, fill, h, notice } from "../lib/dom.js";
+import { $, fill, h, notice, ready } from "../lib/dom.js";
 import { LiveConnection, gql } from "../lib/graphql.js";
 import { statusBadge, statusLabel, timeOf } from "../lib/labels.js";
 import { mountNav } from "../lib/nav.js";
@@ -162,6 +162,7 @@ async function start() {
   const connection = new LiveConnection({ onState });
   follow(connection, SERIAL_CHANGES, onSerialChange);
   follow(connection, LOT_CHANGES, reloadLotsSoon);
+  ready();
 }
 
 start().catch(failed);

@@ -1,7 +1,7 @@
 // Lots: on-hand lot stock in the order it will be used (first to expire first), the lots
 // that have expired or soon will, and for any lot the recall view — where what is left of
 // it is and which orders and shipments took the rest.
-import { $, dataTable, fill, h, notice, params, setParams, show } from "../lib/dom.js";
+import { $, dataTable, fill, h, notice, params, ready, setParams, show } from "../lib/dom.js";
 import { gql } from "../lib/graphql.js";
 import { expiryBadge, statusBadge, timeOf } from "../lib/labels.js";
 import { mountNav } from "../lib/nav.js";
@@ -181,4 +181,4 @@ $("#days").addEventListener("change", () => {
 });
 $("#window").addEventListener("submit", (event) => event.preventDefault());
 window.addEventListener("popstate", () => restore().catch(failed));
-restore().catch(failed);
+restore().then(ready).catch(failed);

@@ -2,7 +2,7 @@
 // scan goes to the server as it came, GS1 label or plain number, and the server decides
 // whether it fits (right serial, lot, product, order and bin); a refusal is shown at the
 // top and on the task, and nothing is picked.
-import { $, fill, h, notice, params, setParams, show } from "../lib/dom.js";
+import { $, fill, h, notice, params, ready, setParams, show } from "../lib/dom.js";
 import { gql } from "../lib/graphql.js";
 import { statusBadge } from "../lib/labels.js";
 import { mountNav } from "../lib/nav.js";
@@ -227,6 +227,7 @@ async function start() {
   window.addEventListener("popstate", () => (params().order ? openOrder(params().order, { push: false }) : Promise.resolve(closeOrder())).catch(failed));
   if (params().order) await openOrder(params().order, { push: false });
   else await listOrders();
+  ready();
 }
 
 start().catch(failed);

@@ -3,7 +3,7 @@
 // server as they came (it reads GS1 labels itself); the `scan` query only tells this page
 // which line a scan belongs to and what to show. The server checks the whole receipt, and
 // whatever it refuses is shown at the field it names.
-import { $, fill, h, notice, params, setParams, show } from "../lib/dom.js";
+import { $, fill, h, notice, params, ready, setParams, show } from "../lib/dom.js";
 import { gql } from "../lib/graphql.js";
 import { mountNav } from "../lib/nav.js";
 import { readScan, scanStation } from "../lib/scanner.js";
@@ -468,6 +468,7 @@ async function start() {
   window.addEventListener("popstate", () => (params().asn ? openAsn(params().asn, { push: false }) : Promise.resolve(closeAsn())).catch(failed));
   if (params().asn) await openAsn(params().asn, { push: false });
   else await listAsns();
+  ready();
 }
 
 start().catch(failed);

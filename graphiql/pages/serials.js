@@ -1,6 +1,6 @@
 // Serial number look-up: search by any part of a number (or scan a label), narrow by
 // product and status, open one serial to see where it is and everything that happened to it.
-import { $, fill, h, notice, params, setParams, show } from "../lib/dom.js";
+import { $, fill, h, notice, params, ready, setParams, show } from "../lib/dom.js";
 import { gql } from "../lib/graphql.js";
 import { SERIAL_STATUSES, movementLabel, statusBadge, statusLabel, timeOf } from "../lib/labels.js";
 import { mountNav } from "../lib/nav.js";
@@ -46,6 +46,8 @@ const SERIAL = `query SerialHistory($id: ID!) {
 const form = $("#search");
 const main = $("#main");
 let after = null;
+// Searches can overlap (a scan while the first page loads); only the newest one may paint.
+let latest = 0;
 
 function criteria() {
   return {
@@ -57,6 +59,7 @@ function criteria() {
 }
 
 async function search({ more = false } = {}) {
+  const mine = ++latest;
   const { q, product, status, anywhere } = criteria();
   const data = await gql(FIND, {
     code: q,
@@ -68,6 +71,7 @@ async function search({ more = false } = {}) {
     first: PAGE_SIZE,
     after: more ? after : null,
   });
+  if (mine !== latest) return;
   fill($("#message"));
   // The server read the text as GS1 data or a GTIN: show what the label names, not serials
   // whose number happens to start with those characters.
@@ -192,9 +196,10 @@ function movementItem(movement) {
   );
 }
 
-async function restore() {
+async function restore({ first = false } = {}) {
   const state = params();
-  $("#q").value = state.q ?? "";
+  // On first load keep whatever was scanned into the field while the page was starting.
+  if (!first || state.q !== undefined) $("#q").value = state.q ?? "";
   $("#product").value = state.product ?? "";
   $("#status").value = state.status ?? "";
   $("#anywhere").checked = state.anywhere === "1";
@@ -221,8 +226,9 @@ async function start() {
   }
   $("#more").addEventListener("click", () => search({ more: true }).catch(failed));
   window.addEventListener("popstate", () => restore().catch(failed));
-  await restore();
+  await restore({ first: true });
   $("#q").focus();
+  ready();
 }
 
 function failed(error) {

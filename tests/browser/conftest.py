@@ -87,8 +87,11 @@ class Tab:
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    async def open(self, path: str) -> None:
-        await self.page.goto(self.server.base + path)
+    async def open(self, path: str, *, wait: bool = True) -> None:
+        await self.page.goto(self.server.base + path, wait_until="commit" if not wait else "load")
+        if wait:
+            # Every page marks itself ready once its first data is in and its handlers listen.
+            await self.page.wait_for_selector("html[data-ready=true]", state="attached")
 
     async def screenshots(self, name: str) -> None:
         """The page as it is now at phone width, then at desktop width (where it stays)."""

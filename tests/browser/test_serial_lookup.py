@@ -1,8 +1,10 @@
 """Serial number look-up in the browser: a partial number, a status filter, a scanned GS1
 label, and one serial's location and movement history."""
 
+import asyncio
+
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from tests.browser.conftest import SQLITE_ONLY, Tab
 
@@ -56,3 +58,25 @@ async def test_a_scanned_gs1_label_finds_its_serial(tab: Tab) -> None:
     await search.press("Enter")
     await expect(page.locator("#results")).to_contain_text("SN-LT-0004")
     await expect(search).to_have_value("SN-LT-0004")
+
+
+async def test_a_scan_made_while_the_page_is_still_loading_is_not_lost(tab: Tab) -> None:
+    page = tab.page
+    held = asyncio.Event()
+
+    async def slow_first_answer(route: Route) -> None:
+        # The first API answer (the product list) is held back: the page is still starting.
+        if not held.is_set():
+            held.set()
+            await asyncio.sleep(0.5)
+        await route.fallback()
+
+    await page.route("**/graphql", slow_first_answer)
+    await tab.open("/admin/serials", wait=False)
+    search = page.get_by_label("Serial number (any part) or scan")
+    # a handheld types at its own pace; the page finishes starting half-way through the label
+    await search.press_sequentially("]C1010950600013435221SN-LT-0002", delay=40)
+    await search.press("Enter")
+    await expect(page.locator("#count")).to_have_text("1 serial found.")
+    await expect(page.locator("#results")).to_contain_text("SN-LT-0002")
+    await expect(search).to_have_value("]C1010950600013435221SN-LT-0002")
