@@ -1,8 +1,8 @@
-"""What every benchmark shares: a throw-away database, timing, and the printed table."""
+"""What every scenario shares: a throw-away database, a statement counter, timing."""
 
 import asyncio
+import itertools
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -24,6 +24,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+_numbers = itertools.count(1)
+
+
 @asynccontextmanager
 async def scratch_database(engine_name: str) -> AsyncIterator[Engines]:
     """A new, migrated database on `engine_name`, dropped afterwards."""
@@ -39,7 +42,8 @@ async def scratch_database(engine_name: str) -> AsyncIterator[Engines]:
         return
     admin = make_url(normalize_database_url(POSTGRES_ADMIN_URL))
     dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"trackline_bench_{os.getpid()}"
+    # Unique within the process too: B7 opens databases of its own next to the main one.
+    name = f"trackline_bench_{os.getpid()}_{next(_numbers)}"
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -84,15 +88,22 @@ class Timing:
     runs: int
 
 
-async def time_runs(runs: int, action: Callable[[int], Awaitable[object]]) -> Timing:
-    samples = []
-    for i in range(runs):
-        start = time.perf_counter()
-        await action(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
+def timing(samples: list[float]) -> Timing:
+    samples = sorted(samples)
     p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
-    return Timing(statistics.median(samples), p99, runs)
+    return Timing(statistics.median(samples), p99, len(samples))
+
+
+async def time_interleaved(runs: int, *actions: Callable[[int], Awaitable[object]]) -> list[Timing]:
+    """Run i of every action, then run i + 1 of every action, ...: a machine that speeds up
+    or slows down during the run (this one is a shared VM) affects them alike."""
+    samples: list[list[float]] = [[] for _ in actions]
+    for i in range(runs):
+        for action, times in zip(actions, samples, strict=True):
+            start = time.perf_counter()
+            await action(i)
+            times.append((time.perf_counter() - start) * 1000)
+    return [timing(times) for times in samples]
 
 
 async def throughput(
@@ -107,16 +118,3 @@ async def throughput(
     start = time.perf_counter()
     await asyncio.gather(*(client(c) for c in range(clients)))
     return clients * per_client / (time.perf_counter() - start)
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print(f"\n{title}")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))

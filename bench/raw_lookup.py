@@ -1,6 +1,7 @@
-"""The baseline of bench.lookup: the same reads as its GraphQL documents, written by hand in
-SQL (one to three statements each) behind plain Starlette routes, answering the same JSON
-({"data": ...}, keys in the documents' order, encoded as Strawberry encodes it)."""
+"""The baseline of the read scenarios (bench/scenarios/reads.py): the same reads as their
+GraphQL documents, written by hand in SQL (one to three statements each) behind plain
+Starlette routes, answering the same JSON ({"data": ...}, keys in the documents' order,
+encoded as Strawberry encodes it)."""
 
 import base64
 import json
@@ -126,18 +127,6 @@ WHERE m.back <= :last
 ORDER BY m.serial_id, m.id
 """).bindparams(bindparam("serials", expanding=True))
 
-SEARCH_PAGE = text("""
-SELECT s.id, s.serial_number, s.status, p.sku, l.code
-FROM serial s
-JOIN product p ON p.id = s.product_id
-LEFT JOIN location l ON l.id = s.location_id
-WHERE s.serial_key >= :low AND s.serial_key < :high
-ORDER BY s.id
-LIMIT :first
-""")
-
-SEARCH_COUNT = text("SELECT count(*) FROM serial WHERE serial_key >= :low AND serial_key < :high")
-
 
 def create_raw_app(engine: AsyncEngine) -> Starlette:
     """Routes reading through `engine` (a deferred BEGIN on SQLite, as GraphQL's reads)."""
@@ -215,42 +204,14 @@ def create_raw_app(engine: AsyncEngine) -> Starlette:
             )
         return _json({"products": {"nodes": nodes}})
 
-    async def lookup(request: Request) -> Response:
-        low = request.query_params["search"].strip().casefold()
-        high = low[:-1] + chr(ord(low[-1]) + 1)
-        first = int(request.query_params["first"])
-        bounds = {"low": low, "high": high}
-        async with reader.connect() as conn:
-            rows = (await conn.execute(SEARCH_PAGE, {**bounds, "first": first + 1})).all()
-            total = (await conn.execute(SEARCH_COUNT, bounds)).scalar_one()
-        page = rows[:first]
-        return _json(
-            {
-                "serialLookup": {
-                    "totalCount": total,
-                    "pageInfo": {
-                        "hasNextPage": len(rows) > first,
-                        "endCursor": _cursor(page[-1][0]) if page else None,
-                    },
-                    "nodes": [
-                        {
-                            "id": _global_id("Serial", sid),
-                            "serialNumber": number,
-                            "status": status,
-                            "product": {"sku": sku},
-                            "location": _code(code),
-                        }
-                        for sid, number, status, sku, code in page
-                    ],
-                }
-            }
-        )
+    async def typename(_request: Request) -> Response:
+        return _json({"__typename": "Query"})
 
     return Starlette(
         routes=[
             Route("/serial", serial),
             Route("/tree", tree),
-            Route("/lookup", lookup),
+            Route("/typename", typename),
         ]
     )
 

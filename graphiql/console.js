@@ -10,6 +10,7 @@ import { operationsIn } from "./console/tokenizer.js";
 import { $, fill, h, ready } from "./lib/dom.js";
 import { LiveConnection, post } from "./lib/graphql.js";
 import { mountNav } from "./lib/nav.js";
+import { connectionParams } from "./lib/session.js";
 
 const DRAFT = "trackline.console.draft";
 const EVENTS_SHOWN = 50;
@@ -17,9 +18,8 @@ const START = `# Pick an example above, or write an operation; Ctrl+Enter runs i
 query Warehouses {
   warehouses { code name timeZone allocationStrategy locations { code kind } }
 }`;
-const HEADERS = `{
-  "X-Trackline-Actor": "console"
-}`;
+// The signed-in token is sent by itself; headers written here are added (or override it).
+const HEADERS = "{}";
 
 const editor = new Editor($("#operation"), { onRun: () => run() });
 // On a phone the result is below the editors: bring it into view when an answer arrives.
@@ -112,8 +112,10 @@ async function run() {
 function subscribe(request, headers) {
   const events = [];
   const draw = () => showJson(events.map((e) => `// ${e.label}\n${JSON.stringify(e.result, null, 2)}`).join("\n\n") || "// waiting for the first event…");
+  // A WebSocket has no headers of its own: they travel in connection_init, names in lower case.
+  const written = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
   live = new LiveConnection({
-    connectionParams: headers,
+    params: { ...connectionParams(), ...written },
     onState: (state) => status(state === "live" ? `Subscribed · ${events.length} event(s)` : `Subscription: ${state}`),
   });
   live.subscribe(request, {

@@ -1,5 +1,6 @@
 """The warehouse's data: typed ORM tables, enums and the pure serial lifecycle table."""
 
+from models.access import ApiToken
 from models.base import Base
 from models.catalog import Location, Product, Warehouse
 from models.enums import (
@@ -27,6 +28,7 @@ __all__ = [
     "Allocation",
     "AllocationStatus",
     "AllocationStrategy",
+    "ApiToken",
     "Base",
     "IdempotencyKey",
     "Location",

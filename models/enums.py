@@ -113,3 +113,18 @@ class PickTaskStatus(enum.StrEnum):
 class ShipmentStatus(enum.StrEnum):
     PACKED = "PACKED"
     DISPATCHED = "DISPATCHED"
+
+
+class Role(enum.StrEnum):
+    """What an API token may do; each role may do all that the roles before it may."""
+
+    VIEWER = "VIEWER"
+    OPERATOR = "OPERATOR"
+    INTEGRATOR = "INTEGRATOR"
+    ADMIN = "ADMIN"
+
+    def includes(self, other: "Role") -> bool:
+        return _ROLE_RANKS[self] >= _ROLE_RANKS[other]
+
+
+_ROLE_RANKS = {role: rank for rank, role in enumerate(Role)}

@@ -16,7 +16,7 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_key"
     __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
 
-    # Who the key belongs to: today the X-Trackline-Actor principal.
+    # Who the key belongs to: `token:<id>` of the API token that sent it.
     scope: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     # SHA-256 of the normalised document, variables and operation name.

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.loaders import Loaders
+from services.access import Principal
 from services.epcis_identifiers import DEFAULT_URIS, UriScheme
 from services.events import NULL_BUS, EventBus, collected_events, start_recording
 from services.idempotency import KeyedRequest, claim
+from services.tokens import TokenCache
 
 DEFAULT_ACTOR = "api"
 log = logging.getLogger(__name__)
@@ -21,12 +23,19 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     actor: str = DEFAULT_ACTOR
+    # The authenticated caller; None is anonymous, who may select only what is open to all
+    # (schema/permissions.py). Movements record `actor`, which is the principal's name.
+    principal: Principal | None = None
     # Where committed changes are published for subscriptions; the default publishes nothing.
     bus: EventBus = NULL_BUS
     # Our URIs in EPCIS documents (locations, documents, event ids); set from the settings.
     epcis_uris: UriScheme = DEFAULT_URIS
     # The request's idempotency key, claimed by the first write that commits.
     idempotency: KeyedRequest | None = None
+    # Checked tokens of this process, emptied when a token is revoked here.
+    tokens: TokenCache | None = None
+    # What a WebSocket client sent in connection_init (its token among them).
+    connection_params: dict[str, object] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -4,6 +4,7 @@ must never be used by two concurrent tasks, and batches of different loaders run
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -124,86 +125,144 @@ def _grouped(
     return SessionLoader(sessions, batch)
 
 
-@dataclass
 class Loaders:
-    """Named `<Target>By<Key>`; built fresh for every request so nothing leaks between them."""
+    """Named `<Target>By<Key>`; made fresh for every request so nothing leaks between them.
 
-    warehouse_by_id: SessionLoader[int, Warehouse | None]
-    location_by_id: SessionLoader[int, Location | None]
-    product_by_id: SessionLoader[int, Product | None]
-    lot_by_id: SessionLoader[int, Lot | None]
-    serial_by_id: SessionLoader[int, Serial | None]
-    receiving_order_by_id: SessionLoader[int, ReceivingOrder | None]
-    receiving_line_by_id: SessionLoader[int, ReceivingLine | None]
-    putaway_task_by_id: SessionLoader[int, PutawayTask | None]
-    movement_by_id: SessionLoader[int, Movement | None]
-    movements_by_serial_id: SessionLoader[int, list[MovementRow]]
-    movements_by_lot_id: SessionLoader[int, list[MovementRow]]
-    lines_by_order_id: SessionLoader[int, list[ReceivingLine]]
-    locations_by_warehouse_id: SessionLoader[int, list[Location]]
-    serials_by_receiving_line_id: SessionLoader[int, list[Serial]]
-    serials_by_putaway_task_id: SessionLoader[int, list[Serial]]
-    putaway_tasks_by_receiving_line_id: SessionLoader[int, list[PutawayTask]]
-    serial_pages_by_product_id: SessionLoader[PageKey, Page[Serial]]
-    lot_pages_by_product_id: SessionLoader[PageKey, Page[Lot]]
-    order_by_id: SessionLoader[int, OutboundOrder | None]
-    order_line_by_id: SessionLoader[int, OutboundLine | None]
-    allocation_by_id: SessionLoader[int, Allocation | None]
-    pick_task_by_id: SessionLoader[int, PickTask | None]
-    shipment_by_id: SessionLoader[int, Shipment | None]
-    lines_by_outbound_order_id: SessionLoader[int, list[OutboundLine]]
-    allocations_by_order_line_id: SessionLoader[int, list[Allocation]]
-    allocations_by_shipment_id: SessionLoader[int, list[Allocation]]
-    pick_tasks_by_order_id: SessionLoader[int, list[PickTask]]
-    pick_task_by_allocation_id: SessionLoader[int, list[PickTask]]
-    shipments_by_order_id: SessionLoader[int, list[Shipment]]
-    stock_by_product_id: SessionLoader[int, list[StockPosition]]
-    stock_by_lot_id: SessionLoader[int, list[StockPosition]]
+    Each loader is made on first use: a query or a subscription event touches a few of
+    them, and making all thirty for every event of every subscriber was most of the cost of
+    delivering it (docs/performance.md, B8)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession]) -> "Loaders":
-        return cls(
-            warehouse_by_id=_by_id(sessions, Warehouse),
-            location_by_id=_by_id(sessions, Location),
-            product_by_id=_by_id(sessions, Product),
-            lot_by_id=_by_id(sessions, Lot),
-            serial_by_id=_by_id(sessions, Serial),
-            receiving_order_by_id=_by_id(sessions, ReceivingOrder),
-            receiving_line_by_id=_by_id(sessions, ReceivingLine),
-            putaway_task_by_id=_by_id(sessions, PutawayTask),
-            movement_by_id=_by_id(sessions, Movement),
-            movements_by_serial_id=SessionLoader(sessions, movements_by_serial_ids),
-            movements_by_lot_id=SessionLoader(sessions, movements_by_lot_ids),
-            lines_by_order_id=_grouped(
-                sessions, ReceivingLine, ReceivingLine.order_id, [ReceivingLine.line_number]
-            ),
-            locations_by_warehouse_id=_grouped(
-                sessions, Location, Location.warehouse_id, [Location.code]
-            ),
-            serials_by_receiving_line_id=_grouped(
-                sessions, Serial, Serial.receiving_line_id, [Serial.serial_number]
-            ),
-            serials_by_putaway_task_id=_grouped(
-                sessions, Serial, Serial.putaway_task_id, [Serial.serial_number]
-            ),
-            putaway_tasks_by_receiving_line_id=_grouped(
-                sessions, PutawayTask, PutawayTask.receiving_line_id
-            ),
-            serial_pages_by_product_id=_pages(sessions, Serial, Serial.product_id, Serial.status),
-            lot_pages_by_product_id=_pages(sessions, Lot, Lot.product_id),
-            order_by_id=_by_id(sessions, OutboundOrder),
-            order_line_by_id=_by_id(sessions, OutboundLine),
-            allocation_by_id=_by_id(sessions, Allocation),
-            pick_task_by_id=_by_id(sessions, PickTask),
-            shipment_by_id=_by_id(sessions, Shipment),
-            lines_by_outbound_order_id=_grouped(
-                sessions, OutboundLine, OutboundLine.order_id, [OutboundLine.line_number]
-            ),
-            allocations_by_order_line_id=_grouped(sessions, Allocation, Allocation.line_id),
-            allocations_by_shipment_id=_grouped(sessions, Allocation, Allocation.shipment_id),
-            pick_tasks_by_order_id=_grouped(sessions, PickTask, PickTask.order_id),
-            pick_task_by_allocation_id=_grouped(sessions, PickTask, PickTask.allocation_id),
-            shipments_by_order_id=_grouped(sessions, Shipment, Shipment.order_id),
-            stock_by_product_id=SessionLoader(sessions, positions_by_product),
-            stock_by_lot_id=SessionLoader(sessions, positions_by_lot),
+        return cls(sessions)
+
+    @cached_property
+    def warehouse_by_id(self) -> SessionLoader[int, Warehouse | None]:
+        return _by_id(self.sessions, Warehouse)
+
+    @cached_property
+    def location_by_id(self) -> SessionLoader[int, Location | None]:
+        return _by_id(self.sessions, Location)
+
+    @cached_property
+    def product_by_id(self) -> SessionLoader[int, Product | None]:
+        return _by_id(self.sessions, Product)
+
+    @cached_property
+    def lot_by_id(self) -> SessionLoader[int, Lot | None]:
+        return _by_id(self.sessions, Lot)
+
+    @cached_property
+    def serial_by_id(self) -> SessionLoader[int, Serial | None]:
+        return _by_id(self.sessions, Serial)
+
+    @cached_property
+    def receiving_order_by_id(self) -> SessionLoader[int, ReceivingOrder | None]:
+        return _by_id(self.sessions, ReceivingOrder)
+
+    @cached_property
+    def receiving_line_by_id(self) -> SessionLoader[int, ReceivingLine | None]:
+        return _by_id(self.sessions, ReceivingLine)
+
+    @cached_property
+    def putaway_task_by_id(self) -> SessionLoader[int, PutawayTask | None]:
+        return _by_id(self.sessions, PutawayTask)
+
+    @cached_property
+    def movement_by_id(self) -> SessionLoader[int, Movement | None]:
+        return _by_id(self.sessions, Movement)
+
+    @cached_property
+    def movements_by_serial_id(self) -> SessionLoader[int, list[MovementRow]]:
+        return SessionLoader(self.sessions, movements_by_serial_ids)
+
+    @cached_property
+    def movements_by_lot_id(self) -> SessionLoader[int, list[MovementRow]]:
+        return SessionLoader(self.sessions, movements_by_lot_ids)
+
+    @cached_property
+    def lines_by_order_id(self) -> SessionLoader[int, list[ReceivingLine]]:
+        return _grouped(
+            self.sessions, ReceivingLine, ReceivingLine.order_id, [ReceivingLine.line_number]
         )
+
+    @cached_property
+    def locations_by_warehouse_id(self) -> SessionLoader[int, list[Location]]:
+        return _grouped(self.sessions, Location, Location.warehouse_id, [Location.code])
+
+    @cached_property
+    def serials_by_receiving_line_id(self) -> SessionLoader[int, list[Serial]]:
+        return _grouped(self.sessions, Serial, Serial.receiving_line_id, [Serial.serial_number])
+
+    @cached_property
+    def serials_by_putaway_task_id(self) -> SessionLoader[int, list[Serial]]:
+        return _grouped(self.sessions, Serial, Serial.putaway_task_id, [Serial.serial_number])
+
+    @cached_property
+    def putaway_tasks_by_receiving_line_id(self) -> SessionLoader[int, list[PutawayTask]]:
+        return _grouped(self.sessions, PutawayTask, PutawayTask.receiving_line_id)
+
+    @cached_property
+    def serial_pages_by_product_id(self) -> SessionLoader[PageKey, Page[Serial]]:
+        return _pages(self.sessions, Serial, Serial.product_id, Serial.status)
+
+    @cached_property
+    def lot_pages_by_product_id(self) -> SessionLoader[PageKey, Page[Lot]]:
+        return _pages(self.sessions, Lot, Lot.product_id)
+
+    @cached_property
+    def order_by_id(self) -> SessionLoader[int, OutboundOrder | None]:
+        return _by_id(self.sessions, OutboundOrder)
+
+    @cached_property
+    def order_line_by_id(self) -> SessionLoader[int, OutboundLine | None]:
+        return _by_id(self.sessions, OutboundLine)
+
+    @cached_property
+    def allocation_by_id(self) -> SessionLoader[int, Allocation | None]:
+        return _by_id(self.sessions, Allocation)
+
+    @cached_property
+    def pick_task_by_id(self) -> SessionLoader[int, PickTask | None]:
+        return _by_id(self.sessions, PickTask)
+
+    @cached_property
+    def shipment_by_id(self) -> SessionLoader[int, Shipment | None]:
+        return _by_id(self.sessions, Shipment)
+
+    @cached_property
+    def lines_by_outbound_order_id(self) -> SessionLoader[int, list[OutboundLine]]:
+        return _grouped(
+            self.sessions, OutboundLine, OutboundLine.order_id, [OutboundLine.line_number]
+        )
+
+    @cached_property
+    def allocations_by_order_line_id(self) -> SessionLoader[int, list[Allocation]]:
+        return _grouped(self.sessions, Allocation, Allocation.line_id)
+
+    @cached_property
+    def allocations_by_shipment_id(self) -> SessionLoader[int, list[Allocation]]:
+        return _grouped(self.sessions, Allocation, Allocation.shipment_id)
+
+    @cached_property
+    def pick_tasks_by_order_id(self) -> SessionLoader[int, list[PickTask]]:
+        return _grouped(self.sessions, PickTask, PickTask.order_id)
+
+    @cached_property
+    def pick_task_by_allocation_id(self) -> SessionLoader[int, list[PickTask]]:
+        return _grouped(self.sessions, PickTask, PickTask.allocation_id)
+
+    @cached_property
+    def shipments_by_order_id(self) -> SessionLoader[int, list[Shipment]]:
+        return _grouped(self.sessions, Shipment, Shipment.order_id)
+
+    @cached_property
+    def stock_by_product_id(self) -> SessionLoader[int, list[StockPosition]]:
+        return SessionLoader(self.sessions, positions_by_product)
+
+    @cached_property
+    def stock_by_lot_id(self) -> SessionLoader[int, list[StockPosition]]:
+        return SessionLoader(self.sessions, positions_by_lot)

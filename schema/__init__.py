@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
 from resolvers.context import Context
+from schema.access import AccessMutation, AccessQuery
 from schema.catalog import CatalogMutation
 from schema.epcis import EpcisQuery
 from schema.execution import LeafFastPath
@@ -14,6 +15,7 @@ from schema.limits import HostileQueryGuard
 from schema.lookup import LookupQuery
 from schema.masking import ErrorHandlingSchema, MaskUnexpectedErrors
 from schema.outbound import OutboundMutation, OutboundQuery
+from schema.permissions import Authorization
 from schema.query import CoreQuery
 from schema.recall import RecallMutation, RecallQuery
 from schema.receiving import ReceivingMutation
@@ -28,11 +30,19 @@ Query = merge_types(
         LookupQuery,
         RecallQuery,
         EpcisQuery,
+        AccessQuery,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (CatalogMutation, ReceivingMutation, OutboundMutation, RecallMutation, ImportMutation),
+    (
+        CatalogMutation,
+        ReceivingMutation,
+        OutboundMutation,
+        RecallMutation,
+        ImportMutation,
+        AccessMutation,
+    ),
 )
 
 
@@ -60,6 +70,7 @@ schema = ErrorHandlingSchema(
         FreshLoadersPerOperation,
         # Limits and error codes before execution, masking after (docs/security.md).
         HostileQueryGuard,
+        Authorization,
         MaskUnexpectedErrors,
     ],
 )

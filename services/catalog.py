@@ -174,7 +174,7 @@ async def update_product(
     clear_gtin: bool = False,
     tracking: Tracking | None = None,
 ) -> Product:
-    product = await session.get(Product, product_id, with_for_update=True)
+    product = await session.get(Product, product_id, with_for_update={"key_share": True})
     if product is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such product", "id")
     problems = Problems()

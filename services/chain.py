@@ -5,8 +5,7 @@ lowercase hex digits, the genesis hash of 64 zeros for the first) followed by th
 content (see `content`). Movements are chained in id order, so a writer must know the ids
 of its rows before it hashes them: it locks the chain's head (the one row of
 `movement_chain`), takes ids above every id written before, hashes its rows in id order
-and moves the head to its last row, all in its own transaction (docs/audit.md says why the
-key-share locks of `_hold_references` come first). Writers of movements are
+and moves the head to its last row, all in its own transaction. Writers of movements are
 serialised by that lock from the moment they take it to their commit; on SQLite the write
 lock already serialises them. The format is documented in docs/audit.md.
 """
@@ -19,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Lot, Movement, MovementChain, Product
+from models import Movement, MovementChain
 from models.movement import CHAIN_HEAD_ID
 
 # The movement columns a hash covers, in the order they are encoded.
@@ -74,7 +73,6 @@ class Head:
 
     last_id: int
     last_hash: str
-    postgresql: bool
 
 
 async def lock_head(session: AsyncSession) -> Head:
@@ -83,36 +81,34 @@ async def lock_head(session: AsyncSession) -> Head:
     head = select(MovementChain.last_id, MovementChain.last_hash).where(
         MovementChain.id == CHAIN_HEAD_ID
     )
-    postgresql = (await session.connection()).dialect.name == "postgresql"
-    if postgresql:
-        row = (await session.execute(head.with_for_update())).one()
-        return Head(row.last_id, row.last_hash, postgresql)
-    # SQLite numbers rows from the largest id; taking the same keeps ids unique even if a
-    # row was ever added behind the chain's back (which `audit verify` then reports).
+    # Ids continue after the largest of the head's and the table's: a row ever added behind
+    # the chain's back (which `audit verify` then reports) cannot make them collide.
     highest = select(func.max(Movement.id)).scalar_subquery()
-    row = (await session.execute(head.add_columns(highest.label("highest")))).one()
-    return Head(max(row.last_id, row.highest or 0), row.last_hash, postgresql)
+    head = head.add_columns(highest.label("highest"))
+    if (await session.connection()).dialect.name == "postgresql":
+        head = head.with_for_update(of=MovementChain)
+    row = (await session.execute(head)).one()
+    return Head(max(row.last_id, row.highest or 0), row.last_hash)
 
 
 async def take_ids(session: AsyncSession, head: Head, count: int) -> list[int]:
-    """`count` new movement ids, ascending, above every id taken before. On PostgreSQL they
-    come from the id sequence, which is only asked while the head is locked, so each
-    writer's ids are above those of every writer that held the lock before it."""
-    if not head.postgresql:
-        return list(range(head.last_id + 1, head.last_id + count + 1))
-    ids = await session.scalars(
-        text("SELECT nextval('movement_id_seq') FROM generate_series(1, :count)"),
-        {"count": count},
-    )
-    return sorted(ids)
+    """`count` new movement ids, ascending, after the head's: only the holder of the head's
+    lock takes ids, so each writer's ids are above those of every writer before it. (Ids
+    from the table's sequence would cost a round trip more on PostgreSQL.)"""
+    return list(range(head.last_id + 1, head.last_id + count + 1))
 
 
 async def advance(session: AsyncSession, head: Head) -> None:
-    """Move the stored head to where this transaction's rows end."""
+    """Move the stored head to where this transaction's rows end. On PostgreSQL the id
+    sequence is moved along in the same statement, so that an INSERT that leaves the id to
+    the table still gets a new one."""
+    last_id: Any = head.last_id
+    if (await session.connection()).dialect.name == "postgresql":
+        last_id = func.setval("movement_id_seq", head.last_id)
     await session.execute(
         update(MovementChain)
         .where(MovementChain.id == CHAIN_HEAD_ID)
-        .values(last_id=head.last_id, last_hash=head.last_hash),
+        .values(last_id=last_id, last_hash=head.last_hash),
         execution_options={"synchronize_session": False},
     )
 
@@ -121,7 +117,6 @@ async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]
     """Insert movement rows (column values by name, without id and chain_hash, but with
     occurred_at: a default filled in later would not be the time hashed) at the end of the
     chain, in the order given, with one executemany. Returns their ids."""
-    await _hold_references(session, rows)
     head = await lock_head(session)
     ids = await take_ids(session, head, len(rows))
     for movement_id, row in zip(ids, rows, strict=True):
@@ -131,21 +126,3 @@ async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]
     await session.execute(insert(Movement), rows)
     await advance(session, head)
     return ids
-
-
-async def _hold_references(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """On PostgreSQL, key-share locks on the products and lots the rows name, taken before
-    the chain's lock. The insert's foreign-key checks take them anyway; waited for while
-    holding the chain, they could deadlock with an allocation that holds its products
-    FOR UPDATE and waits for the chain (or a recall holding its lots)."""
-    if (await session.connection()).dialect.name != "postgresql":
-        return
-    for model, column in ((Product, "product_id"), (Lot, "lot_id")):
-        ids = sorted({row[column] for row in rows if row.get(column) is not None})
-        if ids:
-            await session.execute(
-                select(model.id)
-                .where(model.id.in_(ids))
-                .order_by(model.id)
-                .with_for_update(read=True, key_share=True)
-            )

@@ -12,6 +12,9 @@ class ErrorCode(enum.StrEnum):
     NOT_FOUND = "NOT_FOUND"
     # another transaction changed the same rows first (a unique key raced): safe to retry
     CONFLICT = "CONFLICT"
+    # API tokens: a token never grants more than its creator has
+    ROLE_TOO_HIGH = "ROLE_TOO_HIGH"
+    EXPIRY_TOO_LATE = "EXPIRY_TOO_LATE"
     # catalog
     DUPLICATE_CODE = "DUPLICATE_CODE"
     DUPLICATE_SKU = "DUPLICATE_SKU"

@@ -133,7 +133,11 @@ async def _lock_lots(
     found = {
         lot.id: lot
         for lot in await session.scalars(
-            select(Lot).where(Lot.id.in_(first_named)).order_by(Lot.id).with_for_update()
+            # NO KEY UPDATE: movements naming these lots still pass their key checks
+            select(Lot)
+            .where(Lot.id.in_(first_named))
+            .order_by(Lot.id)
+            .with_for_update(key_share=True)
         )
     }
     lots = []

@@ -88,12 +88,20 @@ async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> di
     Allocation reads what is free and then reserves it; two allocators of one product must
     not both read the same free stock. On PostgreSQL the product rows are locked in id order
     (so two orders never deadlock); on SQLite BEGIN IMMEDIATE already made this the only
-    writer and FOR UPDATE compiles to nothing.
+    writer and the lock compiles to nothing.
+
+    The lock is FOR NO KEY UPDATE: allocators exclude each other, but the key-share locks
+    of foreign-key checks (every movement names its product) pass. With FOR UPDATE a pick
+    holding a stock balance and writing its movement would wait for the product while the
+    allocator holding the product waited for that balance: a deadlock.
     """
     ids = sorted(set(product_ids))
     if not ids:
         return {}
     rows = await session.scalars(
-        select(Product).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
+        select(Product)
+        .where(Product.id.in_(ids))
+        .order_by(Product.id)
+        .with_for_update(key_share=True)
     )
     return {product.id: product for product in rows}

@@ -21,9 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import Base, MovementChain
 from models.movement import GENESIS_HASH
+from services.access import system
 from trackline.db import Engines, create_engines
 from trackline.migrate import upgrade_to_head
 from trackline.settings import normalize_database_url
+
+# In-process callers in tests act as the system: every right, like the command line.
+TRUSTED = system("tester")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRACKLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

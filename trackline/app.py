@@ -15,17 +15,28 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
 )
+from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers.context import DEFAULT_ACTOR, Context
+from resolvers.context import Context
 from schema import schema
+from services.access import Principal
 from services.epcis_identifiers import UriScheme
 from services.events import EventBus, InProcessBus
+from services.tokens import TokenCache
+from trackline.authentication import (
+    UNAUTHENTICATED,
+    Authentication,
+    Authenticator,
+    bearer,
+    principal_of,
+)
 from trackline.db import Engines, create_engines, is_sqlite
 from trackline.epcis_http import epcis_routes
 from trackline.events_pg import PostgresBus
@@ -39,16 +50,24 @@ from trackline.runtime import tune_garbage_collector
 from trackline.settings import Settings
 
 ADMIN_DIR = Path(__file__).resolve().parent.parent / "graphiql"
-ACTOR_HEADER = "x-trackline-actor"
 PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight")
 # Operations one WebSocket may run at once (subscriptions included); the next is refused.
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 32
 log = logging.getLogger(__name__)
 
 
+ANONYMOUS = "anonymous"
+
+
 def caller(connection: HTTPConnection) -> str:
-    """Who is acting: written on movements, and the scope of idempotency keys."""
-    return connection.headers.get(ACTOR_HEADER, "").strip()[:200] or DEFAULT_ACTOR
+    """Whose idempotency keys these are: the token's."""
+    principal = principal_of(connection)
+    return principal.scope if principal is not None else ANONYMOUS
+
+
+def context_for(principal: Principal | None) -> dict[str, Any]:
+    """The caller's part of a Context: movements record the token's name."""
+    return {"principal": principal, "actor": principal.name if principal else ANONYMOUS}
 
 
 class GraphQLView(ConformingGraphQLView):
@@ -68,6 +87,7 @@ class GraphQLView(ConformingGraphQLView):
         bus: EventBus,
         epcis_uris: UriScheme,
         limits: HttpLimits,
+        authenticator: Authenticator,
     ) -> None:
         super().__init__(
             schema,
@@ -85,16 +105,35 @@ class GraphQLView(ConformingGraphQLView):
         self.bus = bus
         self.epcis_uris = epcis_uris
         self.limits = limits
+        self.authenticator = authenticator
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
             self.sessions,
             self.read_sessions,
-            actor=caller(request),
+            **context_for(principal_of(request)),
             bus=self.bus,
             epcis_uris=self.epcis_uris,
             idempotency=keyed_request(request),
+            tokens=self.authenticator.cache,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """A WebSocket authenticates when it starts: a token in the Authorization header of
+        the handshake (checked by the middleware) or, from browsers, which cannot set that
+        header, `authorization` in the connection_init payload. Without one it is closed."""
+        raw = (context.connection_params or {}).get("authorization")
+        if isinstance(raw, str):
+            token = bearer(raw) or raw.strip()
+            principal = await self.authenticator.principal(token)
+            if principal is None:
+                raise ConnectionRejectionError({"code": UNAUTHENTICATED})
+            for name, value in context_for(principal).items():
+                setattr(context, name, value)
+        if context.principal is None:
+            raise ConnectionRejectionError({"code": UNAUTHENTICATED})
+        unchanged: UnsetType = UNSET  # the plain connection_ack
+        return unchanged
 
     async def execute_operation(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         data = kwargs.get("request_data")
@@ -109,6 +148,9 @@ class GraphQLView(ConformingGraphQLView):
         """File uploads (CSV imports) come as multipart forms, which a browser will send to
         any site without asking first. A custom header forces its preflight check, so another
         site's page cannot make a visitor's browser upload to us (CSRF)."""
+        # An Authorization header here is a valid token: the middleware refused any other.
+        if not request.headers.get("authorization"):
+            raise Refusal(401, UNAUTHENTICATED, "file uploads need an API token")
         if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
             raise Refusal(
                 400,
@@ -157,8 +199,14 @@ def create_app(
     engines = engines or create_engines(database_url)
     read_sessions = engines.read_sessions()
     bus = create_bus(database_url, read_sessions)
+    authenticator = Authenticator(read_sessions, TokenCache())
     view = GraphQLView(
-        engines.sessions(), read_sessions, bus, epcis_uris, limits or settings.limits
+        engines.sessions(),
+        read_sessions,
+        bus,
+        epcis_uris,
+        limits or settings.limits,
+        authenticator,
     )
     graphql = IdempotentMutations(
         view, view.sessions, read_sessions, caller, max_body_bytes=view.limits.max_body_bytes
@@ -192,5 +240,8 @@ def create_app(
             epcis_routes(view.read_sessions, epcis_uris),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(Observability, metrics=metrics)],
+        middleware=[
+            Middleware(Observability, metrics=metrics),
+            Middleware(Authentication, authenticator=authenticator),
+        ],
     )

@@ -1,5 +1,5 @@
-"""The `trackline` command: serve, migrate, seed-demo, import, watch-serials, export-schema,
-purge-idempotency-keys."""
+"""The `trackline` command: serve, migrate, seed-demo, token, import, watch-serials, audit,
+export-schema, purge-idempotency-keys."""
 
 import asyncio
 from pathlib import Path
@@ -8,6 +8,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from models.enums import Role
 from services.idempotency import purge
 from services.imports import ImportKind
 from trackline.db import create_engines
@@ -83,7 +84,19 @@ def serve(
         console.print("[green]Demo data loaded.[/green]")
     base = f"http://{host}:{port}"
     console.print(f"[bold]Trackline[/bold] on {_safe(url)}")
-    console.print(f"  Admin            {base}/admin")
+    if demo:
+        from trackline.token_cli import DEMO_TOKEN_DAYS, demo_token
+
+        token = demo_token(url)
+        console.print(
+            f"  Demo admin token {token}\n"
+            f"                   (local use only; expires in {DEMO_TOKEN_DAYS} days, "
+            "replaced at the next start)",
+            soft_wrap=True,
+        )
+        console.print(f"  Admin            {base}/admin#token={token}", soft_wrap=True)
+    else:
+        console.print(f"  Admin            {base}/admin")
     console.print(f"  GraphQL console  {base}/graphql")
     console.print(f"  GraphQL endpoint {base}/graphql  (POST)")
     console.print(f"  Health           {base}/health, {base}/readyz, {base}/metrics")
@@ -129,6 +142,7 @@ def watch_serials_command(
     warehouse: str | None = typer.Option(None, help="Only this warehouse (code)."),
     status: list[str] = typer.Option([], help="Only changes into this status (repeatable)."),
     limit: int | None = typer.Option(None, help="Stop after this many changes."),
+    token: str = typer.Option(..., envvar="TRACKLINE_TOKEN", help="An API token (viewer or more)."),
 ) -> None:
     """Print serial status changes as they commit (a live subscription over WebSocket)."""
     from trackline.watch import CONNECTION_ERRORS, WatchError, watch_serials
@@ -145,6 +159,7 @@ def watch_serials_command(
                 show=lambda line: print(line, flush=True),
                 notice=errors.print,
                 limit=limit,
+                token=token,
             )
         )
     except KeyboardInterrupt:
@@ -219,6 +234,44 @@ def _import(
         console=console,
     )
     if not report.ok:
+        raise typer.Exit(1)
+
+
+token_app = typer.Typer(help="API tokens: create, list, revoke.")
+cli.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., help="Who or what uses it, e.g. dock-3 or erp."),
+    role: Role = typer.Option(
+        ..., case_sensitive=False, help="viewer, operator, integrator, admin"
+    ),
+    expires_in_days: int | None = typer.Option(None, min=1, help="Default: never expires."),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Issue a token; its secret is printed once, alone on standard output."""
+    from trackline.token_cli import create
+
+    errors = Console(stderr=True)
+    if not create(_database_url(database_url), name, role, expires_in_days, errors):
+        raise typer.Exit(1)
+
+
+@token_app.command("list")
+def token_list(database_url: str | None = DatabaseOption) -> None:
+    """Every token, without secrets."""
+    from trackline.token_cli import list_all
+
+    list_all(_database_url(database_url), console)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, database_url: str | None = DatabaseOption) -> None:
+    """Revoke a token and every token it created."""
+    from trackline.token_cli import revoke
+
+    if not revoke(_database_url(database_url), token_id, console):
         raise typer.Exit(1)
 
 

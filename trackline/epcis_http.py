@@ -21,9 +21,11 @@ from strawberry import relay
 from models.base import utc_now
 from resolvers.ids import decode
 from services import epcis
+from services.access import Role
 from services.epcis import EpcisFilter
 from services.epcis_identifiers import UriScheme
 from services.errors import ErrorCode, Problem, Problems, Refused
+from trackline.authentication import require
 
 MEDIA_TYPE = "application/ld+json"
 # The versions the document follows, as EPCIS 2.0 REST servers announce them.
@@ -127,4 +129,4 @@ def epcis_routes(sessions: async_sessionmaker[AsyncSession], uris: UriScheme) ->
             headers["Link"] = f'<{following}>; rel="next"'
         return JSONResponse(export.document, media_type=MEDIA_TYPE, headers=headers)
 
-    return Route("/epcis/events", events, methods=["GET"])
+    return Route("/epcis/events", require(Role.VIEWER, events), methods=["GET"])

@@ -236,5 +236,24 @@ class ConformingGraphQLView(GraphQL[Context, None]):
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         not_executed = isinstance(response_data, dict) and "data" not in response_data
         if media_type == GRAPHQL_RESPONSE_JSON and not_executed and not sub_response.status_code:
-            response.status_code = 400
+            response.status_code = refusal_status(response_data)
         return response
+
+
+# Refusals by the permission rules are about who asks, not what: the HTTP codes say so.
+ACCESS_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
+
+
+def refusal_status(answer: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> int:
+    """400 for a document refused before execution; 401 or 403 when every reason was the
+    caller's access (403 if the caller was known but not allowed)."""
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    codes = {code_in(error) for error in errors or ()}
+    if not codes or not codes <= ACCESS_CODES:
+        return 400
+    return 403 if "FORBIDDEN" in codes else 401
+
+
+def code_in(error: object) -> object:
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return extensions.get("code") if isinstance(extensions, dict) else None

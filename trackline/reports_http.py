@@ -20,8 +20,10 @@ from starlette.routing import Mount, Route
 
 from models.base import utc_now
 from services import reports
+from services.access import Role
 from services.errors import ErrorCode, Refused
 from services.reports import MovementFilter, ReportScope
+from trackline.authentication import require
 
 Sessions = async_sessionmaker[AsyncSession]
 Column = tuple[str, Callable[[Any], Any]]
@@ -196,7 +198,7 @@ def _route(sessions: Sessions, path: str, columns: Sequence[Column], prepare: Pr
             headers={"Content-Disposition": f'attachment; filename="{path.lstrip("/")}"'},
         )
 
-    return Route(path, endpoint, methods=["GET"])
+    return Route(path, require(Role.VIEWER, endpoint), methods=["GET"])
 
 
 def _listed(read: Callable[[AsyncSession], Awaitable[Iterable[Any]]]) -> RowSource:

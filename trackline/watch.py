@@ -103,10 +103,12 @@ async def watch_serials(
     show: Callable[[str], None] = print,
     notice: Callable[[str], None] = lambda _text: None,
     limit: int | None = None,
+    token: str = "",
 ) -> None:
     """Print serial status changes as they commit (`limit` of them, or until interrupted)."""
     async with websockets.connect(websocket_url(url), subprotocols=[PROTOCOL]) as ws:
-        await ws.send(json.dumps({"type": "connection_init"}))
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
         ack = json.loads(await ws.recv())
         if ack.get("type") != "connection_ack":
             raise WatchError(f"the server did not acknowledge the connection: {ack}")

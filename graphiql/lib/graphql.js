@@ -2,10 +2,12 @@
 // POST of JSON to /graphql; subscriptions speak graphql-transport-ws over a WebSocket on the
 // same path. The protocol is small enough to write out here rather than load a library.
 
+import { authHeaders, connectionParams, needToken } from "./session.js";
+
 const ENDPOINT = "/graphql";
 const PROTOCOL = "graphql-transport-ws";
-// Movements record who acted; until API tokens exist the floor pages name themselves.
-const FLOOR_HEADERS = { "X-Trackline-Actor": "admin" };
+// The token was missing, or is unknown, expired or revoked: only another token helps.
+const NO_ACCESS = new Set(["UNAUTHENTICATED"]);
 
 /** A GraphQL answer with `errors`: the document or a variable was wrong. */
 class GraphQLError extends Error {
@@ -15,11 +17,12 @@ class GraphQLError extends Error {
   }
 }
 
-/** POST one request; the answer's JSON, whatever it holds, and the HTTP status. */
+/** POST one request with this browser's token (`headers` may override it); the answer's
+ * JSON, whatever it holds, and the HTTP status. */
 export async function post(body, headers = {}) {
   const response = await fetch(ENDPOINT, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json", ...headers },
+    headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders(), ...headers },
     body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -32,8 +35,11 @@ export async function post(body, headers = {}) {
 
 /** Run a query or mutation for a page: its data, or a GraphQLError. */
 export async function gql(query, variables = {}) {
-  const { json } = await post({ query, variables }, FLOOR_HEADERS);
-  if (json.errors?.length) throw new GraphQLError(json.errors);
+  const { json } = await post({ query, variables });
+  if (json.errors?.length) {
+    if (json.errors.every((error) => NO_ACCESS.has(error.extensions?.code))) needToken(json.errors[0].message);
+    throw new GraphQLError(json.errors);
+  }
   return json.data;
 }
 
@@ -69,9 +75,9 @@ export class LiveConnection {
   #retryTimer = null;
   #closed = false;
 
-  constructor({ url = socketUrl(), connectionParams = FLOOR_HEADERS, onState = () => {} } = {}) {
+  constructor({ url = socketUrl(), params = connectionParams(), onState = () => {} } = {}) {
     this.#url = url;
-    this.#connectionParams = connectionParams;
+    this.#connectionParams = params;
     this.#onState = onState;
   }
 

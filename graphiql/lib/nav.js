@@ -1,5 +1,7 @@
 // The navigation every page shares, drawn from one list so a new page is added once.
-import { h, fill } from "./dom.js";
+import { fill, h } from "./dom.js";
+import { gql } from "./graphql.js";
+import { NEEDS_TOKEN, setToken, token } from "./session.js";
 
 export const PAGES = [
   { path: "/admin/serials", label: "Look-up", about: "Find a serial by any part of its number and follow its history." },
@@ -26,5 +28,68 @@ export function mountNav() {
         h("li", {}, h("a", { href: path, "aria-current": here === path ? "page" : false }, label)),
       ),
     ),
+  );
+  mountAccount(nav);
+}
+
+const ME = "query Me { me { name role } }";
+
+/** Who this browser acts as, at the end of the bar, and the form to give it a token. The
+ * form opens by itself when the server asks for a token. */
+async function mountAccount(nav) {
+  const form = h(
+    "form",
+    { method: "dialog", class: "card" },
+    h("h2", {}, "Sign in with an API token"),
+    h(
+      "p",
+      { class: "hint" },
+      "Ask an admin for a token (trackline token create). It is kept in this browser only.",
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "token-input" }, "API token"),
+      h("input", { id: "token-input", type: "password", autocomplete: "off", spellcheck: "false", required: true }),
+    ),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { class: "primary", type: "submit", value: "save" }, "Sign in"),
+      h("button", { type: "submit", value: "cancel", formnovalidate: true }, "Cancel"),
+    ),
+  );
+  const dialog = h("dialog", { id: "sign-in", "aria-labelledby": "sign-in-title" }, form);
+  form.querySelector("h2").id = "sign-in-title";
+  document.body.append(dialog);
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue !== "save") return;
+    setToken(form.querySelector("input").value);
+    location.reload();
+  });
+  const open = () => {
+    if (!dialog.open) dialog.showModal();
+  };
+  window.addEventListener(NEEDS_TOKEN, open);
+
+  const account = h("div", { class: "account", role: "status" });
+  nav.append(account);
+  if (!token()) {
+    fill(account, h("button", { type: "button", class: "quiet on-bar", onclick: open }, "Sign in"));
+    return;
+  }
+  const { me } = await gql(ME).catch(() => ({ me: null }));
+  if (!me) {
+    fill(account, h("button", { type: "button", class: "quiet on-bar", onclick: open }, "Sign in"));
+    return;
+  }
+  const signOut = () => {
+    setToken("");
+    location.reload();
+  };
+  fill(
+    account,
+    h("span", { class: "who" }, `${me.name} · ${me.role.toLowerCase()}`),
+    h("button", { type: "button", class: "quiet on-bar", onclick: signOut }, "Sign out"),
   );
 }

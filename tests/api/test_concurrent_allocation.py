@@ -13,7 +13,7 @@ from services import outbound
 from services.errors import ErrorCode
 from services.putaway import Placement
 from services.receiving import LineReceipt, LotEntry
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.builders import (
     expect,
     lot_product,
@@ -43,7 +43,7 @@ async def _orders(db: Database, warehouse_id: int, product_id: int, prefix: str)
 
 async def _allocate_all_at_once(db: Database, numbers: list[str]) -> list[object]:
     async def one_client(number: str) -> object:
-        context = Context(db.sessions, db.read_sessions)
+        context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
         return await allocate_order(context, order_gid=None, order_number=number, serials=[])
 
     return await asyncio.gather(*(one_client(n) for n in numbers))

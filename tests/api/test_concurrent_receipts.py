@@ -12,7 +12,7 @@ from resolvers.receiving import LineReceiptArgs, receive_items
 from services import catalog, receiving
 from services.catalog import LocationSpec
 from services.errors import ErrorCode
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 
 
 async def test_twenty_concurrent_receipts_never_over_receive(db: Database) -> None:
@@ -36,7 +36,7 @@ async def test_twenty_concurrent_receipts_never_over_receive(db: Database) -> No
 
     # when twenty clients each receive 5 at once, over their own connections
     async def one_client() -> object:
-        context = Context(db.sessions, db.read_sessions)
+        context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
         return await receive_items(
             context,
             order_id=None,

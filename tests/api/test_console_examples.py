@@ -18,7 +18,7 @@ from resolvers.context import Context
 from schema import schema
 from services.events import InProcessBus
 from tests.api.test_readme_walkthrough import _dig, _user_errors
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from trackline.demo import seed_demo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "graphiql" / "examples"
@@ -131,7 +131,9 @@ async def test_every_example_runs_on_the_demo_data(db: Database) -> None:
             example.document,
             variable_values=example.variables,
             operation_name=example.name,
-            context_value=Context(db.sessions, db.read_sessions, actor="console", bus=bus),
+            context_value=Context(
+                db.sessions, db.read_sessions, principal=TRUSTED, actor="console", bus=bus
+            ),
         )
         assert isinstance(stream, AsyncIterator), f"{example.file}: {stream}"
         heard[example.name] = []
@@ -150,7 +152,9 @@ async def test_every_example_runs_on_the_demo_data(db: Database) -> None:
                 example.document,
                 variable_values=_resolve(example.variables, answers),
                 operation_name=example.name,
-                context_value=Context(db.sessions, db.read_sessions, actor="console", bus=bus),
+                context_value=Context(
+                    db.sessions, db.read_sessions, principal=TRUSTED, actor="console", bus=bus
+                ),
             )
             assert result.errors is None, (example.file, result.errors)
             assert _user_errors(result.data) == [], f"{example.file} was refused"

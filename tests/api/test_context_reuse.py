@@ -7,7 +7,7 @@ from models import Tracking
 from resolvers.context import Context
 from schema import schema
 from services import catalog
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 
 PRODUCT_NODE = "query($id: ID!) { node(id: $id) { ... on Product { name } } }"
 RENAME = """
@@ -27,7 +27,7 @@ async def test_a_reused_context_does_not_answer_from_an_earlier_operation(db: Da
     # given a product, read through a loader on a context kept across operations
     async with db.sessions.begin() as session:
         await catalog.create_product(session, sku="P-1", name="Original", tracking=Tracking.NONE)
-    context = Context(db.sessions, db.read_sessions)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
     lookup = await schema.execute('{ product(sku: "P-1") { id } }', context_value=context)
     assert lookup.data is not None
     product_id = lookup.data["product"]["id"]

@@ -10,7 +10,7 @@ from resolvers.context import Context
 from schema import schema
 from services.epcis_identifiers import UriScheme
 from tests.api.conftest import Gql
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.epcis_data import EpcisData, build_epcis_data
 from tests.standards.epcis_schema import schema_errors
 
@@ -71,6 +71,7 @@ async def test_our_uris_follow_the_configured_base(db: Database) -> None:
     context = Context(
         db.sessions,
         db.read_sessions,
+        principal=TRUSTED,
         epcis_uris=UriScheme.under("https://wms.example.com/epcis"),
     )
     result = await schema.execute(

@@ -9,7 +9,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from resolvers.context import Context
 from schema import schema
 from schema.execution import LeafFastPath
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.report_data import build_report_data
 
 DOCUMENTS = [
@@ -27,7 +27,7 @@ DOCUMENTS = [
 async def run_all(db: Database) -> list[tuple[Any, list[str]]]:
     answers = []
     for document in DOCUMENTS:
-        context = Context(db.sessions, db.read_sessions)
+        context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
         result = await schema.execute(document, context_value=context)
         answers.append((result.data, [str(e) for e in result.errors or []]))
     return answers

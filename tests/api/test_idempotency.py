@@ -8,10 +8,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from models import IdempotencyKey, OutboundOrder, Product
+from models import ApiToken, IdempotencyKey, OutboundOrder, Product
 from models.base import utc_now
 from services.idempotency import purge
-from tests.api.conftest import app_client
+from tests.api.conftest import app_client, bearer, issue_token
 from tests.conftest import Database
 from trackline import idempotency
 from trackline.limits import HttpLimits
@@ -46,9 +46,9 @@ async def _post(
     variables: dict[str, str] | None = None,
     *,
     key: str | None = None,
-    actor: str = "tester",
+    token: str | None = None,
 ) -> httpx.Response:
-    headers = {"X-Trackline-Actor": actor}
+    headers = bearer(token) if token is not None else {}
     if key is not None:
         headers["Idempotency-Key"] = key
     body = {"query": query, "variables": variables or {}}
@@ -130,11 +130,12 @@ async def test_a_document_written_differently_is_the_same_request(
     assert await _count(db, Product) == 1
 
 
-async def test_keys_belong_to_their_caller(db: Database, client: httpx.AsyncClient) -> None:
-    dock = await _post(client, CREATE, {"sku": "A", "name": "A"}, key="k", actor="dock")
-    office = await _post(client, CREATE, {"sku": "B", "name": "B"}, key="k", actor="office")
+async def test_keys_belong_to_their_token(db: Database, client: httpx.AsyncClient) -> None:
+    dock, office = await issue_token(db, name="dock"), await issue_token(db, name="office")
+    dock_answer = await _post(client, CREATE, {"sku": "A", "name": "A"}, key="k", token=dock)
+    office_answer = await _post(client, CREATE, {"sku": "B", "name": "B"}, key="k", token=office)
 
-    assert dock.status_code == office.status_code == 200
+    assert dock_answer.status_code == office_answer.status_code == 200
     assert await _count(db, Product) == 2
 
 
@@ -187,9 +188,14 @@ async def _claim_without_answer(db: Database, age: timedelta) -> None:
         json.dumps({"query": CREATE, "variables": {"sku": "A", "name": "A"}}).encode()
     )
     async with db.sessions.begin() as session:
+        # the scope of the client fixture's token, the only one
+        token_id = await session.scalar(select(func.max(ApiToken.id)))
         session.add(
             IdempotencyKey(
-                scope="tester", key="k", fingerprint=fingerprint, created_at=utc_now() - age
+                scope=f"token:{token_id}",
+                key="k",
+                fingerprint=fingerprint,
+                created_at=utc_now() - age,
             )
         )
 

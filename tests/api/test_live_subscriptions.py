@@ -13,7 +13,7 @@ from resolvers.context import Context
 from schema import schema
 from services.events import Event, EventKind, InProcessBus
 from services.receiving import PlannedLine, plan_receiving_order
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.builders import make_site, serial_product
 
 SERIALS = "subscription { serialStatusChanged { serial { serialNumber status } toStatus actor } }"
@@ -36,7 +36,9 @@ async def _until_subscribed(bus: InProcessBus, count: int) -> None:
 async def test_a_subscription_that_falls_behind_ends_with_an_error(db: Database) -> None:
     # given a subscription whose queue holds 5 events
     bus = InProcessBus(max_queue=5)
-    stream = await _subscribe(Context(db.sessions, db.read_sessions, bus=bus), SERIALS)
+    stream = await _subscribe(
+        Context(db.sessions, db.read_sessions, principal=TRUSTED, bus=bus), SERIALS
+    )
     first = asyncio.create_task(anext(stream))
     await _until_subscribed(bus, 1)
 
@@ -60,8 +62,8 @@ async def test_each_event_is_loaded_once_for_all_subscribers(db: Database) -> No
     site = await make_site(db)
     laptop = await serial_product(db)
     bus = InProcessBus()
-    one = Context(db.sessions, db.read_sessions, bus=bus)
-    other = Context(db.sessions, db.read_sessions, bus=bus)
+    one = Context(db.sessions, db.read_sessions, principal=TRUSTED, bus=bus)
+    other = Context(db.sessions, db.read_sessions, principal=TRUSTED, bus=bus)
     streams = [
         await _subscribe(one, SERIALS),
         await _subscribe(one, SERIALS),
@@ -71,7 +73,7 @@ async def test_each_event_is_loaded_once_for_all_subscribers(db: Database) -> No
     await _until_subscribed(bus, 3)
 
     # when two serials are planned
-    writer = Context(db.sessions, db.read_sessions, actor="planner", bus=bus)
+    writer = Context(db.sessions, db.read_sessions, principal=TRUSTED, actor="planner", bus=bus)
     async with writer.write() as session:
         await plan_receiving_order(
             session,

@@ -8,7 +8,7 @@ from resolvers.context import Context
 from schema import schema
 from services.putaway import Placement
 from services.receiving import LineReceipt, LotEntry
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.builders import (
     Site,
     expect,
@@ -107,7 +107,7 @@ async def _serials(db: Database, site: Site, sku: str, count: int) -> None:
 
 
 async def _count(db: Database, document: str) -> tuple[int, Any]:
-    context = Context(db.sessions, db.read_sessions)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
     with db.count_statements() as counter:
         result = await schema.execute(document, context_value=context)
     assert result.errors is None, result.errors

@@ -54,7 +54,7 @@ async def test_readyz_refuses_a_database_behind_the_code(
 async def test_readyz_refuses_an_unreachable_database(tmp_path: Path) -> None:
     database = Database.__new__(Database)
     database.url = f"sqlite+aiosqlite:///{tmp_path}"
-    async with app_client(database) as client:
+    async with app_client(database, role=None) as client:
         response = await client.get("/readyz")
 
     assert response.status_code == 503

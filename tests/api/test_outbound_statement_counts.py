@@ -6,7 +6,7 @@ from typing import Any
 from models import Tracking
 from resolvers.context import Context
 from schema import schema
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.builders import (
     Site,
     allocate,
@@ -42,7 +42,7 @@ async def _orders(db: Database, site: Site, serial: int, lot: int, first: int, c
 
 
 async def _count(db: Database) -> tuple[int, Any]:
-    context = Context(db.sessions, db.read_sessions)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
     with db.count_statements() as counter:
         result = await schema.execute(ORDERS_LINES_ALLOCATIONS_SERIALS, context_value=context)
     assert result.errors is None, result.errors

@@ -9,7 +9,7 @@ from resolvers.context import Context
 from schema import schema
 from services.events import InProcessBus
 from tests.api.test_readme_walkthrough import README, readme_steps, resolved
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 
 LIVE_STEP = re.compile(r"<!-- live: (?P<name>\w+) -->\s*```graphql\n(?P<doc>.*?)```", re.S)
 
@@ -20,7 +20,7 @@ async def test_readme_subscription_reports_the_walkthrough_as_it_commits(db: Dat
     bus = InProcessBus()
     stream = await schema.subscribe(
         document, variable_values={"productId": None}, context_value=Context(
-            db.sessions, db.read_sessions, actor="dashboard", bus=bus
+            db.sessions, db.read_sessions, principal=TRUSTED, actor="dashboard", bus=bus
         )
     )  # fmt: skip
     messages: list[dict[str, Any]] = []
@@ -39,7 +39,7 @@ async def test_readme_subscription_reports_the_walkthrough_as_it_commits(db: Dat
     assert bus.subscriber_count == 1
 
     # when the walk-through runs, as the ERP
-    context = Context(db.sessions, db.read_sessions, actor="erp", bus=bus)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED, actor="erp", bus=bus)
     answers: dict[str, Any] = {}
     for name, step, variables in readme_steps():
         result = await schema.execute(step, resolved(variables, answers), context_value=context)

@@ -13,7 +13,7 @@ from models import Tracking
 from resolvers.context import Context
 from schema import schema
 from tests.api.conftest import Gql
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 from tests.services.builders import (
     allocate,
     make_order,
@@ -381,7 +381,7 @@ async def test_the_hold_shows_in_the_csv_reports(
 
 
 async def _count(db: Database, variables: dict[str, Any]) -> tuple[int, Any]:
-    context = Context(db.sessions, db.read_sessions)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
     with db.count_statements() as counter:
         result = await schema.execute(RECALL, variable_values=variables, context_value=context)
     assert result.errors is None, result.errors

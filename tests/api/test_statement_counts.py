@@ -6,7 +6,7 @@ from resolvers.context import Context
 from schema import schema
 from services import catalog, receiving
 from services.catalog import LocationSpec
-from tests.conftest import Database
+from tests.conftest import TRUSTED, Database
 
 ORDER_WITH_SERIAL_HISTORY = """
 query ($number: String!) {
@@ -55,7 +55,7 @@ async def _plan(db: Database, number: str, serial_count: int) -> None:
 
 
 async def _count(db: Database, document: str, variables: dict[str, str] | None = None) -> int:
-    context = Context(db.sessions, db.read_sessions)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
     with db.count_statements() as counter:
         result = await schema.execute(document, variable_values=variables, context_value=context)
     assert result.errors is None

@@ -7,8 +7,10 @@ aborted and counted, and a test fails when the count is not zero at its end (as 
 on an error thrown in the page). Screenshots at phone and desktop width are written to
 test-artifacts/screenshots/."""
 
+import json
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,8 +108,10 @@ class Tab:
             await self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
 
 
-@pytest.fixture
-async def tab(browser: Browser, server: Server) -> AsyncIterator[Tab]:
+@asynccontextmanager
+async def opened_tab(browser: Browser, server: Server, token: str | None) -> AsyncIterator[Tab]:
+    """A tab in a fresh browser profile, signed in with `token` (or not at all), that may
+    reach this server only and must throw no errors."""
     context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()
     opened = Tab(page, server)
@@ -124,6 +128,11 @@ async def tab(browser: Browser, server: Server) -> AsyncIterator[Tab]:
         opened.outside.append(socket.url)
         await socket.close()
 
+    if token is not None:
+        # Signed in as someone given a token would be; the pages read it from localStorage.
+        await context.add_init_script(
+            f"localStorage.setItem('trackline.token', {json.dumps(token)})"
+        )
     await context.route("**/*", only_ours)
     await context.route_web_socket(lambda url: urlsplit(url).netloc != ours, no_outside_socket)
     page.on("pageerror", lambda error: opened.errors.append(str(error)))
@@ -133,6 +142,12 @@ async def tab(browser: Browser, server: Server) -> AsyncIterator[Tab]:
         await context.close()
     assert opened.outside == [], "the page asked for addresses outside this server"
     assert opened.errors == [], "the page threw errors"
+
+
+@pytest.fixture
+async def tab(browser: Browser, server: Server) -> AsyncIterator[Tab]:
+    async with opened_tab(browser, server, await server.token("floor")) as signed_in:
+        yield signed_in
 
 
 def gql_ok(data: dict[str, Any]) -> dict[str, Any]:

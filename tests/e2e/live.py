@@ -17,6 +17,12 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
+from models.enums import Role
+from services import tokens
+from services.access import system
+from trackline.db import create_engines
+from trackline.settings import normalize_database_url
+
 TRACKLINE = Path(sys.executable).parent / "trackline"
 GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 
@@ -28,12 +34,31 @@ def free_port() -> int:
         return port
 
 
+async def issue_token(database_url: str, name: str, role: Role = Role.ADMIN) -> str:
+    """A token's secret, issued straight into the server's database."""
+    engines = create_engines(normalize_database_url(database_url))
+    try:
+        async with engines.sessions().begin() as session:
+            issued = await tokens.issue(session, name=name, role=role, expires_at=None, by=system())
+            return issued.secret
+    finally:
+        await engines.dispose()
+
+
 @dataclass
 class Server:
     """One `trackline serve` process."""
 
     base: str
     process: asyncio.subprocess.Process
+    database_url: str
+    # API tokens by name: each name acts (and is written on movements) as itself.
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def token(self, name: str = "tester") -> str:
+        if name not in self.tokens:
+            self.tokens[name] = await issue_token(self.database_url, name)
+        return self.tokens[name]
 
     @property
     def pid(self) -> int:
@@ -50,7 +75,7 @@ class Server:
             response = await client.post(
                 "/graphql",
                 json={"query": query, "variables": variables or {}},
-                headers={"X-Trackline-Actor": actor},
+                headers={"Authorization": f"Bearer {await self.token(actor)}"},
             )
         answer = response.json()
         assert "errors" not in answer, answer
@@ -84,7 +109,7 @@ async def serving(database_url: str) -> AsyncIterator[Server]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    server = Server(f"http://127.0.0.1:{port}", process)
+    server = Server(f"http://127.0.0.1:{port}", process, database_url)
     try:
         for _ in range(300):
             if process.returncode is not None:
@@ -152,9 +177,11 @@ class WsClient:
 
 @contextlib.asynccontextmanager
 async def ws_client(server: Server) -> AsyncIterator[WsClient]:
+    token = await server.token("watcher")
     async with websockets.connect(server.ws, subprotocols=[GRAPHQL_TRANSPORT_WS]) as connection:
         assert connection.subprotocol == GRAPHQL_TRANSPORT_WS
-        await connection.send(json.dumps({"type": "connection_init"}))
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await connection.send(json.dumps(init))
         assert json.loads(await connection.recv()) == {"type": "connection_ack"}
         client = WsClient(connection)
         client.reader = asyncio.create_task(client._read())
@@ -193,6 +220,7 @@ async def sse_client(
 ) -> AsyncIterator[SseClient]:
     client = SseClient()
     params = {"query": query, "variables": json.dumps(variables or {})}
+    token = await server.token("watcher")
 
     async def read() -> None:
         async with (
@@ -201,7 +229,7 @@ async def sse_client(
                 "GET",
                 f"{server.base}/graphql",
                 params=params,
-                headers={"Accept": "text/event-stream"},
+                headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token}"},
             ) as response,
         ):
             client.content_type = response.headers["content-type"]

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_serve import server  # noqa: F401  (the fixture)
+from tests.e2e.test_serve import Demo, demo  # noqa: F401  (the fixture)
 
 AUDIT = Path(__file__).resolve().parents[1] / "audit"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is needed for the audits")
-def test_every_must_and_should_of_graphql_over_http_passes(server: str) -> None:  # noqa: F811
+def test_every_must_and_should_of_graphql_over_http_passes(demo: Demo) -> None:  # noqa: F811
     if not (AUDIT / "node_modules" / "graphql-http").is_dir():
         pytest.fail("run `npm ci` in tests/audit first (bin/test does)")
     run = subprocess.run(
-        ["node", str(AUDIT / "audit.mjs"), f"{server}/graphql"],
+        ["node", str(AUDIT / "audit.mjs"), f"{demo.base}/graphql", demo.token],
         capture_output=True,
         text=True,
         timeout=120,

@@ -274,7 +274,7 @@ async def test_watch_serials_prints_changes_from_the_command_line(tmp_path: Path
         await _setup(server)
         watcher = await asyncio.create_subprocess_exec(
             str(TRACKLINE), "watch-serials", "--url", server.base, "--sku", "LAPTOP",
-            "--warehouse", "MAIN", "--limit", "2",
+            "--warehouse", "MAIN", "--limit", "2", "--token", await server.token("watcher"),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,8 +24,26 @@ def _free_port() -> int:
         return port
 
 
+@dataclass
+class Demo:
+    base: str
+    token: str
+
+
+def _demo_token(process: subprocess.Popen[str]) -> str:
+    """The token `serve --demo` prints before it starts serving."""
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        found = re.search(r"Demo admin token (tl_\S+)", line)
+        if found:
+            return found.group(1)
+    pytest.fail(f"no demo token was printed: {''.join(seen)}")
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def demo(tmp_path: Path) -> Iterator[Demo]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
     process = subprocess.Popen(
@@ -36,6 +55,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        token = _demo_token(process)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -45,20 +65,29 @@ def server(tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.2)
         else:
             pytest.fail("the server did not answer within 30 s")
-        yield base
+        yield Demo(base, token)
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)
         print(output)
 
 
-def test_serve_demo_answers_graphql_and_serves_an_offline_console(server: str) -> None:
+QUERY = (
+    '{ warehouses { code } product(sku: "LAPTOP-14") { serialTracked '
+    "serials(first: 10) { nodes { serialNumber status } } } }"
+)
+
+
+def test_serve_demo_answers_graphql_and_serves_an_offline_console(demo: Demo) -> None:
+    server = demo.base
+    anonymous = httpx.post(f"{server}/graphql", json={"query": QUERY}).json()
+    assert "data" not in anonymous
+    assert {e["extensions"]["code"] for e in anonymous["errors"]} == {"UNAUTHENTICATED"}
+
     answer = httpx.post(
         f"{server}/graphql",
-        json={
-            "query": '{ warehouses { code } product(sku: "LAPTOP-14") { serialTracked '
-            "serials(first: 10) { nodes { serialNumber status } } } }"
-        },
+        json={"query": QUERY},
+        headers={"Authorization": f"Bearer {demo.token}"},
     ).json()
     assert answer["data"]["warehouses"] == [{"code": "MAIN"}]
     statuses = {s["status"] for s in answer["data"]["product"]["serials"]["nodes"]}

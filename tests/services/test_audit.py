@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from models import Movement, MovementKind, Product, Tracking
+from models import Movement, MovementKind, Product, StockBalance, Tracking
 from models.base import utc_now
 from models.movement import GENESIS_HASH
 from services import chain
@@ -133,6 +133,53 @@ async def test_a_writer_waiting_for_a_product_does_not_hold_the_chain(db: Databa
         await asyncio.wait_for(chain.append(allocation, [putaway()]), timeout=10)
     await asyncio.wait_for(other, timeout=10)
     assert (await verify(db)).intact
+
+
+async def test_a_picker_holding_stock_does_not_deadlock_with_an_allocator(db: Database) -> None:
+    """An allocation holds its products and then reads their stock; a pick holds a balance
+    and then writes a movement of that product, whose references it locks (key share)."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    site = await make_site(db)
+    product = await make_product(db, "P")
+    await stock_plain(db, site, product, 5)
+    async with db.read_sessions() as session:
+        balance = await session.scalar(
+            select(StockBalance.id).where(
+                StockBalance.product_id == product, StockBalance.location_id == site.a01
+            )
+        )
+
+    def lock_balance() -> Any:
+        return select(StockBalance).where(StockBalance.id == balance).with_for_update()
+
+    async def picker() -> None:
+        async with db.sessions.begin() as session:
+            await session.execute(lock_balance())
+            await asyncio.sleep(0.3)  # the allocator now waits for this balance
+            await chain.append(session, [_movement_of(product, site)])
+
+    async with db.sessions.begin() as allocation:
+        await lock_products(allocation, [product])
+        picking = asyncio.create_task(picker())
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(allocation.execute(lock_balance()), timeout=10)
+    await asyncio.wait_for(picking, timeout=10)
+    assert (await verify(db)).intact
+
+
+def _movement_of(product: int, site: Any) -> dict[str, Any]:
+    return {
+        "kind": MovementKind.PICK,
+        "product_id": product,
+        "quantity": 1,
+        "from_location_id": site.a01,
+        "to_location_id": site.a01,
+        "document_type": "TEST",
+        "document_number": "T-2",
+        "actor": "t",
+        "occurred_at": utc_now(),
+    }
 
 
 # ---------------------------------------------------------------- tampering found
