@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,6 +16,9 @@ from services.idempotency import KeyedRequest, claim
 from services.tokens import TokenCache
 
 DEFAULT_ACTOR = "api"
+# The id of the HTTP request or WebSocket connection being served (set by trackline/
+# observability.py): log lines and masked errors carry it.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 log = logging.getLogger(__name__)
 
 

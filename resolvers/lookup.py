@@ -25,15 +25,26 @@ from services.queries import MAX_PAGE_SIZE, keyset_page
 
 T = TypeVar("T")
 CURSOR_PREFIX = "after:"
+PAGE_SIZE_OUT_OF_RANGE = "PAGE_SIZE_OUT_OF_RANGE"
 
 
 class ArgumentError(ValueError):
     """An argument the client got wrong; its message is written for the client and reported
-    as a GraphQL error on the field (other exceptions are masked)."""
+    as a GraphQL error on the field with `code` in its extensions (other exceptions are
+    masked)."""
+
+    code = "INVALID_ARGUMENT"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class PageRequestError(ArgumentError):
     """A page argument out of bounds."""
+
+    code = "INVALID_PAGE_REQUEST"
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,9 @@ def decode_cursor(cursor: str) -> int:
 
 def _check_first(first: int) -> None:
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise PageRequestError(f"first must be between 0 and {MAX_PAGE_SIZE}")
+        raise PageRequestError(
+            f"first must be between 0 and {MAX_PAGE_SIZE}", PAGE_SIZE_OUT_OF_RANGE
+        )
 
 
 async def page(ctx: Context, query: Select[Any], first: int, after: str | None) -> Page[Any]:

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from graphql import (
     ASTValidationRule,
+    DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSyntaxError,
@@ -19,7 +20,11 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from graphql.validation import NoFragmentCyclesRule, NoSchemaIntrospectionCustomRule
+from graphql.validation import (
+    LoneAnonymousOperationRule,
+    NoFragmentCyclesRule,
+    NoSchemaIntrospectionCustomRule,
+)
 from strawberry.extensions import SchemaExtension
 
 from schema.measure import Measure, measure_operation
@@ -33,6 +38,7 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INVALID_VARIABLES = "INVALID_VARIABLES"
+OPERATION_NAME_REQUIRED = "OPERATION_NAME_REQUIRED"
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,25 @@ class CircularFragmentRule(NoFragmentCyclesRule):
 class NoIntrospectionRule(NoSchemaIntrospectionCustomRule):
     def report_error(self, error: GraphQLError) -> None:
         super().report_error(coded(error, INTROSPECTION_DISABLED))
+
+
+class LoneAnonymousRule(LoneAnonymousOperationRule):
+    """An anonymous operation next to others cannot be named either: the same code."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        super().report_error(coded(error, OPERATION_NAME_REQUIRED))
+
+
+class OperationNameRequiredRule(ValidationRule):
+    """Added when the request names no operation: a document of several (named) operations
+    is refused, where Strawberry would quietly run the first. Several anonymous operations
+    are refused by the standard rule already."""
+
+    def enter_document(self, node: DocumentNode, *_: object) -> None:
+        operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) > 1 and all(op.name is not None for op in operations):
+            message = "the document holds several operations: name one with operationName"
+            self.report_error(coded(GraphQLError(message, operations), OPERATION_NAME_REQUIRED))
 
 
 @lru_cache(maxsize=16)
@@ -107,13 +132,18 @@ class HostileQueryGuard(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         limits = active_limits.get()
         context = self.execution_context
+        replaced: dict[type[ASTValidationRule], type[ASTValidationRule]] = {
+            NoFragmentCyclesRule: CircularFragmentRule,
+            LoneAnonymousOperationRule: LoneAnonymousRule,
+        }
         context.validation_rules = tuple(
-            CircularFragmentRule if rule is NoFragmentCyclesRule else rule
-            for rule in context.validation_rules
+            replaced.get(rule, rule) for rule in context.validation_rules
         )
         if limits is not None:
             context.parse_options["max_tokens"] = limits.max_tokens
             context.validation_rules += limit_rules(limits)
+        if getattr(context, "_provided_operation_name", None) is None:
+            context.validation_rules += (OperationNameRequiredRule,)
         yield
 
     def on_validate(self) -> Iterator[None]:

@@ -12,16 +12,23 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError, StrawberryInputCoercionError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
+from resolvers.context import request_id
 from resolvers.lookup import ArgumentError
 from schema.limits import code_before_execution, code_of, coded
 from services.errors import Refused
+from services.events import FellBehind
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 # Exceptions raised on purpose, whose message is written for the client.
-EXPECTED = (GraphQLError, ArgumentError, Refused)
+EXPECTED = (GraphQLError, ArgumentError, Refused, FellBehind)
+SUBSCRIBER_FELL_BEHIND = "SUBSCRIBER_FELL_BEHIND"
+# What fails before execution (besides GraphQLError): the operation cannot be chosen.
+BEFORE = (GraphQLError, CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 log = logging.getLogger("trackline.graphql")
 
 
@@ -35,7 +42,13 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return coded(super().anonymise_error(error), INTERNAL_SERVER_ERROR)
+        masked = coded(super().anonymise_error(error), INTERNAL_SERVER_ERROR)
+        # The id of the HTTP request or WebSocket connection, so that a subscription's
+        # masked error can be matched with the log as an HTTP one is.
+        rid = request_id.get()
+        if rid is not None:
+            masked.extensions = {**(masked.extensions or {}), "requestId": rid}
+        return masked
 
 
 class ErrorHandlingSchema(strawberry.Schema):
@@ -46,7 +59,20 @@ class ErrorHandlingSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if error.path is None and code_of(error) is None:
+            original = error.original_error
+            if code_of(error) is not None:
+                continue
+            if isinstance(original, ArgumentError):
+                coded(error, original.code)
+            elif isinstance(original, Refused):  # raised by a query, which has no userErrors
+                coded(error, original.problems[0].code.value)
+            elif isinstance(original, StrawberryInputCoercionError):  # e.g. a malformed ID
+                coded(error, ArgumentError.code)
+            elif isinstance(original, FellBehind):  # ends a subscription, on purpose
+                coded(error, SUBSCRIBER_FELL_BEHIND)
+            elif error.path is None and (original is None or isinstance(original, BEFORE)):
                 coded(error, code_before_execution(error))
             elif is_unexpected(error):
+                # Also what a subscription's source raises: Strawberry reports it without a
+                # path, like an error before execution, but it must be masked.
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)

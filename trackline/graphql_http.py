@@ -23,11 +23,10 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from resolvers.context import Context
+from resolvers.context import Context, request_id
 from schema.limits import active_limits
 from schema.masking import INTERNAL_SERVER_ERROR
 from trackline.limits import HttpLimits
-from trackline.observability import request_id
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"

@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resolvers.context import request_id
 from services.events import EventBus
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -43,7 +44,6 @@ ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 ROUTES = frozenset(
     {"graphql", "health", "healthz", "readyz", "metrics", "admin", "graphiql", "reports", "epcis"}
 )
-request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 log = logging.getLogger("trackline.requests")
 
 

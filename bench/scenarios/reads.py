@@ -20,7 +20,9 @@ from bench.scenarios import Bench
 from schema import schema
 from schema.limits import HostileQueryGuard
 from schema.masking import MaskUnexpectedErrors
+from schema.permissions import Authorization
 from trackline.app import create_app
+from trackline.authentication import Authentication
 from trackline.observability import Observability
 
 TYPENAME_QUERY = "{ __typename }"
@@ -92,7 +94,8 @@ def check_same(label: str, ours: bytes, theirs: bytes) -> None:
 
 
 def bare_app(bench: Bench) -> Starlette:
-    """The app without the production extensions: no query limits (HostileQueryGuard), no
+    """The app without the production extensions: no token check or permission rule (the
+    Authentication middleware, Authorization), no query limits (HostileQueryGuard), no
     error masking (MaskUnexpectedErrors, ErrorHandlingSchema), no metrics and request-id
     logs (the Observability middleware); everything else as `create_app` builds it.
     Nothing in the settings switches these off, so B9 takes them out of a built app here
@@ -101,15 +104,15 @@ def bare_app(bench: Bench) -> Starlette:
     # A shallow copy that builds each request's extensions from a shorter list (Strawberry
     # instantiates them per request from `extensions`); types and resolvers are shared.
     bare_schema = copy.copy(schema)
-    bare_schema.extensions = tuple(
-        e for e in schema.extensions if e not in (HostileQueryGuard, MaskUnexpectedErrors)
-    )
-    assert len(bare_schema.extensions) == len(schema.extensions) - 2
+    production = (HostileQueryGuard, Authorization, MaskUnexpectedErrors)
+    bare_schema.extensions = tuple(e for e in schema.extensions if e not in production)
+    assert len(bare_schema.extensions) == len(schema.extensions) - len(production)
     for route in app.routes:
         if isinstance(route, WebSocketRoute) and route.path == "/graphql":
             view: Any = route.endpoint
             view.schema = bare_schema  # the view the HTTP route wraps as well
-    app.user_middleware = [m for m in app.user_middleware if cast(Any, m.cls) is not Observability]
+    outer = (Observability, Authentication)
+    app.user_middleware = [m for m in app.user_middleware if cast(Any, m.cls) not in outer]
     app.middleware_stack = None  # rebuilt from user_middleware on the next request
     return app
 

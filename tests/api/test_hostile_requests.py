@@ -3,6 +3,7 @@ with a 5xx, and nothing written to the database (docs/security.md)."""
 
 import json
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -453,3 +454,132 @@ async def test_expected_errors_stay_visible(client: httpx.AsyncClient) -> None:
         await client.post("/graphql", json={"query": "{ products(first: 500) { nodes { sku } } }"})
     ).json()
     assert answer["errors"][0]["message"] == "first must be between 0 and 100"
+
+
+async def _bearer(db: Database) -> str:
+    """An admin token's Authorization value (the one place these tests authenticate)."""
+    from services.access import Role, system
+    from services.tokens import issue
+
+    async with db.sessions.begin() as session:
+        issued = await issue(session, name="hostile", role=Role.ADMIN, expires_at=None, by=system())
+    return f"Bearer {issued.secret}"
+
+
+async def test_a_page_size_over_the_maximum_is_coded(
+    db: Database, client: httpx.AsyncClient
+) -> None:
+    headers = {"authorization": await _bearer(db)}
+    for first in (101, 500, 5000, -1):
+        document = f"{{ products(first: {first}) {{ nodes {{ sku }} }} }}"
+        answer = (await client.post("/graphql", json={"query": document}, headers=headers)).json()
+        (error,) = answer["errors"]
+        assert error["message"] == "first must be between 0 and 100"
+        assert error["extensions"] == {"code": "PAGE_SIZE_OUT_OF_RANGE"}, answer
+
+
+async def test_an_argument_error_is_coded(db: Database, client: httpx.AsyncClient) -> None:
+    document = '{ products(first: 1, after: "nope") { nodes { sku } } }'
+    headers = {"authorization": await _bearer(db)}
+    answer = (await client.post("/graphql", json={"query": document}, headers=headers)).json()
+    (error,) = answer["errors"]
+    assert error["extensions"] == {"code": "INVALID_PAGE_REQUEST"}, answer
+
+
+SEVERAL_OPERATIONS = [
+    "{ __typename } { __typename }",
+    "{ __typename } query B { __typename }",
+    "query A { __typename } query B { __typename }",
+    "query A { __typename } mutation B { __typename }",
+    "mutation A { createProduct(input: "
+    + PRODUCT
+    + ") { product { sku } } } query B { __typename }",
+    "mutation A { createProduct(input: " + PRODUCT + ") { product { sku } } } "
+    "mutation B { createProduct(input: " + PRODUCT + ") { product { sku } } }",
+]
+
+
+@pytest.mark.parametrize("document", SEVERAL_OPERATIONS)
+async def test_several_operations_without_an_operation_name_are_refused_before_execution(
+    db: Database, client: httpx.AsyncClient, document: str
+) -> None:
+    authorization = {"authorization": await _bearer(db)}
+    before = await _row_counts(db)
+    for body in ({"query": document}, {"query": document, "operationName": None}):
+        for accept in ({}, GRAPHQL_RESPONSE):
+            response = await client.post("/graphql", json=body, headers=accept | authorization)
+            answer = response.json()
+            assert response.status_code == (400 if accept else 200), answer
+            assert "data" not in answer, answer
+            codes = {e["extensions"]["code"] for e in answer["errors"]}
+            assert codes == {"OPERATION_NAME_REQUIRED"}, answer
+    assert await _row_counts(db) == before
+
+
+async def test_a_named_operation_of_several_runs_alone(client: httpx.AsyncClient) -> None:
+    document = "query A { a: __typename } query B { b: __typename }"
+    answer = await client.post("/graphql", json={"query": document, "operationName": "B"})
+    assert answer.json() == {"data": {"b": "Query"}}
+
+
+def _failing_changes(*_: Any, **__: Any) -> Any:
+    async def changes() -> AsyncIterator[Any]:
+        raise RuntimeError("connection to 10.0.0.7 refused: password authentication failed")
+        yield  # an async generator
+
+    return changes()
+
+
+async def test_an_unexpected_subscription_error_over_websocket_carries_the_request_id(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """graphql-transport-ws, in process: the masked error names the connection's request
+    id, as a masked HTTP error does."""
+    with warnings.catch_warnings():  # its note on httpx versions is not ours to act on
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    import resolvers.live
+    from trackline.app import create_app
+
+    monkeypatch.setattr(resolvers.live, "serial_status_changes", _failing_changes)
+    subscription = "subscription { serialStatusChanged { toStatus } }"
+    authorization = await _bearer(db)
+    with (
+        TestClient(create_app(db.url)) as http,
+        http.websocket_connect(
+            "/graphql",
+            subprotocols=["graphql-transport-ws"],
+            headers={"X-Request-ID": "ws-123"},
+        ) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": {"authorization": authorization}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": subscription}})
+        message = ws.receive_json()
+    assert "10.0.0.7" not in json.dumps(message)
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    (error,) = errors
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "ws-123"}
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ('{ node(id: "") { id } }', "INVALID_ARGUMENT"),
+        ('{ node(id: "406") { id } }', "INVALID_ARGUMENT"),
+        ("{ expiringLots(days: 5000) { sku } }", "INVALID_VALUE"),
+        ("{ recall { lot { lotNumber } } }", "INVALID_VALUE"),
+        ('{ recall(lots: [{sku: "X", lotNumber: "L"}]) { lot { lotNumber } } }', "NOT_FOUND"),
+    ],
+)
+async def test_a_query_refusing_its_arguments_is_coded(
+    db: Database, client: httpx.AsyncClient, document: str, code: str
+) -> None:
+    """Found by tests/e2e/test_schemathesis.py: a malformed ID literal and a refusal raised
+    by a query (which has no userErrors) reached the client without a code."""
+    headers = {"authorization": await _bearer(db)}
+    answer = (await client.post("/graphql", json={"query": document}, headers=headers)).json()
+    assert answer.get("errors"), answer
+    assert [e["extensions"]["code"] for e in answer["errors"]] == [code], answer

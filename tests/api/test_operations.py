@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from resolvers.context import request_id
 from tests.api.conftest import app_client
 from tests.conftest import Database
-from trackline import observability
 from trackline.observability import JsonLogFormatter
 from trackline.probes import head_revision
 
@@ -146,11 +146,11 @@ def test_any_log_line_during_a_request_carries_its_id() -> None:
     record = logging.LogRecord(
         "services.x", logging.WARNING, __file__, 1, "late %s", ("pick",), None
     )
-    token = observability.request_id.set("req-9")
+    token = request_id.set("req-9")
     try:
         line = json.loads(JsonLogFormatter().format(record))
     finally:
-        observability.request_id.reset(token)
+        request_id.reset(token)
 
     assert line["request_id"] == "req-9"
     assert (line["message"], line["level"], line["logger"]) == (
