@@ -176,12 +176,17 @@ async def admin_page(request: Request) -> Response:
     return FileResponse(page, media_type="text/html")
 
 
-def create_bus(database_url: str, read_sessions: async_sessionmaker[AsyncSession]) -> EventBus:
+def create_bus(
+    database_url: str,
+    read_sessions: async_sessionmaker[AsyncSession],
+    listen_url: str | None = None,
+) -> EventBus:
     """One process on SQLite: events go from the committing request to the subscribers.
-    PostgreSQL may have many API processes: events travel through LISTEN/NOTIFY."""
+    PostgreSQL may have many API processes: events travel through LISTEN/NOTIFY, heard on
+    `listen_url` when set (past a transaction-mode pooler), else on the database's URL."""
     if is_sqlite(database_url):
         return InProcessBus()
-    return PostgresBus(database_url, read_sessions)
+    return PostgresBus(listen_url or database_url, read_sessions)
 
 
 def create_app(
@@ -198,7 +203,7 @@ def create_app(
     epcis_uris = UriScheme.under(epcis_base_uri or settings.epcis_base_uri)
     engines = engines or create_engines(database_url)
     read_sessions = engines.read_sessions()
-    bus = create_bus(database_url, read_sessions)
+    bus = create_bus(database_url, read_sessions, settings.listen_url)
     authenticator = Authenticator(read_sessions, TokenCache())
     view = GraphQLView(
         engines.sessions(),

@@ -31,6 +31,9 @@ class Settings:
     epcis_base_uri: str = DEFAULT_BASE_URI
     # What a request may ask of the GraphQL endpoint (docs/security.md).
     limits: HttpLimits = field(default_factory=HttpLimits)
+    # Where the PostgreSQL event listener connects, when requests go through a pooler in
+    # transaction mode, which cannot keep a LISTEN (docs/scaling.md). Default: database_url.
+    listen_url: str | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -41,7 +44,12 @@ class Settings:
             port=int(os.environ.get("TRACKLINE_PORT", "8000")),
             epcis_base_uri=os.environ.get("TRACKLINE_EPCIS_BASE_URI") or DEFAULT_BASE_URI,
             limits=limits_from_env(),
+            listen_url=normalize_database_url(listen) if (listen := _listen_url()) else None,
         )
+
+
+def _listen_url() -> str | None:
+    return os.environ.get("TRACKLINE_LISTEN_URL") or None
 
 
 def _int(name: str, default: int) -> int:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -409,3 +410,23 @@ async def test_the_engines_bus_delivers_small_and_very_large_commits(
         ("EXPECTED", site.warehouse_id, "planner")
     }
     assert all(len(e.movement_ids) == 1 for e in got)
+
+
+async def test_the_listener_connects_where_it_is_told(db: Database) -> None:
+    """TRACKLINE_LISTEN_URL: past a transaction-mode pooler the LISTEN connection goes to
+    PostgreSQL directly (docs/scaling.md)."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite's bus is in-process")
+    nowhere = make_url(db.url).set(host="127.0.0.1", port=1).render_as_string(False)
+    elsewhere = make_url(db.url).set(host="localhost").render_as_string(False)
+    for listen_url, listens in ((nowhere, False), (elsewhere, True)):
+        bus = create_bus(db.url, db.read_sessions, listen_url)
+        await bus.start()
+        try:
+            for _ in range(40):
+                if bus.health()["listening"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert bus.health()["listening"] is listens, listen_url
+        finally:
+            await bus.stop()
