@@ -6,7 +6,9 @@ and 4 processes, and how much disk a million movements take (docs/scaling.md).
 Each process is a real server (uvicorn, the PostgreSQL event bus with its LISTEN
 connection). The clients spread their requests over the processes round robin, as a load
 balancer would, and send the dashboard page (B1) and the serial look-up (B4) for
-`--seconds` each after a warm-up.
+`--seconds` each after a warm-up. B5 has 8 clients each take single-line lot orders
+through the mutations a floor client sends (create, allocate, confirm the pick, pack,
+dispatch), every request to the next process in turn.
 """
 
 import argparse
@@ -32,6 +34,7 @@ from trackline.db import Engines
 
 TRACKLINE = Path(sys.executable).parent / "trackline"
 PROCESSES = (1, 2, 4)
+FLOOR_CLIENTS = 8
 
 
 def _free_port() -> int:
@@ -105,6 +108,15 @@ async def load(
     return len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000
 
 
+async def lot_skus(engines: Engines, seeded: Seeded) -> list[str]:
+    async with engines.read.connect() as conn:
+        found = await conn.execute(
+            text("SELECT sku FROM product WHERE id = ANY(:ids) ORDER BY sku"),
+            {"ids": seeded.lot_products},
+        )
+        return list(found.scalars())
+
+
 async def movement_size(engines: Engines) -> tuple[int, float, float]:
     """(movements, MB per million rows for the table, MB per million for its indexes)."""
     async with engines.read.connect() as conn:
@@ -116,6 +128,81 @@ async def movement_size(engines: Engines) -> tuple[int, float, float]:
         ).one()
     per_million = 1_000_000 / rows / 2**20
     return rows, table * per_million, indexes * per_million
+
+
+ORDER = """
+mutation Order($number: String!, $sku: String!) {
+  createOrder(input: {number: $number, warehouseCode: "BENCH",
+                      lines: [{productSku: $sku, quantity: 1}]}) { userErrors { code } }
+  allocateOrder(input: {orderNumber: $number}) {
+    order { pickTasks { id allocation { quantity lot { lotNumber } } } }
+    userErrors { code }
+  }
+}"""
+PICK = """
+mutation Pick($task: ID!, $lot: String!, $quantity: Int!) {
+  confirmPick(input: {taskId: $task, lotNumber: $lot, quantity: $quantity}) { userErrors { code } }
+}"""
+PACK = """
+mutation Pack($number: String!) {
+  createShipment(input: {orderNumber: $number}) { shipment { id } userErrors { code } }
+}"""
+DISPATCH = """
+mutation Dispatch($id: ID!) { dispatchShipment(input: {shipmentId: $id}) { userErrors { code } } }
+"""
+
+
+class Floor:
+    """One client working orders through the processes in turn, as behind a balancer."""
+
+    def __init__(self, http: httpx.AsyncClient, bases: list[str], skus: list[str]) -> None:
+        self.http, self.bases, self.skus = http, bases, skus
+        self.sent = 0
+
+    async def send(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        base = self.bases[self.sent % len(self.bases)]
+        self.sent += 1
+        response = await self.http.post(
+            f"{base}/graphql", json={"query": query, "variables": variables}
+        )
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        assert "errors" not in answer, answer
+        data: dict[str, Any] = answer["data"]
+        for result in data.values():
+            assert not result["userErrors"], answer
+        return data
+
+    async def fulfil(self, number: str, i: int) -> None:
+        ordered = await self.send(ORDER, {"number": number, "sku": self.skus[i % len(self.skus)]})
+        for task in ordered["allocateOrder"]["order"]["pickTasks"]:
+            allocation = task["allocation"]
+            lot, quantity = allocation["lot"]["lotNumber"], allocation["quantity"]
+            await self.send(PICK, {"task": task["id"], "lot": lot, "quantity": quantity})
+        packed = await self.send(PACK, {"number": number})
+        await self.send(DISPATCH, {"id": packed["createShipment"]["shipment"]["id"]})
+
+
+async def fulfilment(
+    bases: list[str], headers: dict[str, str], skus: list[str], clients: int, seconds: float
+) -> float:
+    """Orders per second that `clients` take from creation to dispatch in `seconds`."""
+    done = 0
+    tag = len(bases)
+
+    async def client(n: int, until: float, counted: bool) -> None:
+        nonlocal done
+        async with httpx.AsyncClient(headers=headers, timeout=60) as http:
+            floor, i = Floor(http, bases, skus), n
+            while time.perf_counter() < until:
+                await floor.fulfil(f"SC{tag}-{'W' if not counted else 'M'}-{i}", i)
+                done += counted
+                i += clients
+
+    await asyncio.gather(*(client(n, time.perf_counter() + 2, False) for n in range(clients)))
+    began = time.perf_counter()
+    await asyncio.gather(*(client(n, began + seconds, True) for n in range(clients)))
+    return done / (time.perf_counter() - began)
 
 
 def scenarios(seeded: Seeded) -> dict[str, Callable[[int], dict[str, Any]]]:
@@ -156,6 +243,15 @@ async def run(size: str, seconds: float, clients: int) -> None:
                     f"{p99:.1f}",
                 )
                 print(f"{name:24}" + "".join(f"{c:>10}" for c in cells), flush=True)
+        skus = await lot_skus(engines, seeded)
+        single = 0.0
+        for count in PROCESSES:
+            async with servers(url, count) as bases:
+                rate = await fulfilment(bases, headers, skus, FLOOR_CLIENTS, seconds)
+            single = single or rate
+            cells = (f"{count}", f"{rate:.1f}", f"{rate / single:.2f}", "-", "-")
+            name = f"B5 orders, {FLOOR_CLIENTS} clients"
+            print(f"{name:24}" + "".join(f"{c:>10}" for c in cells), flush=True)
 
 
 def main() -> None:
