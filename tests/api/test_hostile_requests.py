@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 import resolvers.catalog
+import resolvers.live
 from models import Base
 from schema.limits import DocumentLimits
-from tests.api.conftest import app_client
+from tests.api.conftest import app_client, issue_token
 from tests.conftest import Database
+from trackline.app import create_app
 from trackline.limits import HttpLimits
 from trackline.observability import JsonLogFormatter
 
@@ -458,12 +460,7 @@ async def test_expected_errors_stay_visible(client: httpx.AsyncClient) -> None:
 
 async def _bearer(db: Database) -> str:
     """An admin token's Authorization value (the one place these tests authenticate)."""
-    from services.access import Role, system
-    from services.tokens import issue
-
-    async with db.sessions.begin() as session:
-        issued = await issue(session, name="hostile", role=Role.ADMIN, expires_at=None, by=system())
-    return f"Bearer {issued.secret}"
+    return f"Bearer {await issue_token(db, name='hostile')}"
 
 
 async def test_a_page_size_over_the_maximum_is_coded(
@@ -538,9 +535,6 @@ async def test_an_unexpected_subscription_error_over_websocket_carries_the_reque
     with warnings.catch_warnings():  # its note on httpx versions is not ours to act on
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
-
-    import resolvers.live
-    from trackline.app import create_app
 
     monkeypatch.setattr(resolvers.live, "serial_status_changes", _failing_changes)
     subscription = "subscription { serialStatusChanged { toStatus } }"

@@ -12,6 +12,9 @@ from sqlalchemy import select
 from models.access import ApiToken
 from models.base import utc_now
 from models.enums import Role
+from services import tokens
+from services.access import Principal
+from services.errors import Refused
 from tests.api.conftest import app_client, bearer, issue_token
 from tests.conftest import Database
 
@@ -91,10 +94,6 @@ async def test_a_token_never_grants_more_than_its_creator(db: Database) -> None:
 
 
 async def test_role_above_the_creator_is_refused(db: Database) -> None:
-    from services import tokens
-    from services.access import Principal
-    from services.errors import Refused
-
     operator = Principal("dock", Role.OPERATOR, None)
     async with db.sessions() as session:
         with pytest.raises(Refused) as refused:

@@ -15,8 +15,10 @@ import httpx
 from sqlalchemy import func, select, text
 
 from models import Movement, MovementKind, Product, ReceivingLine, ReceivingOrder, Serial
+from services.access import Role, system
 from services.audit import verify_chain
 from services.receiving import PlannedLine, plan_receiving_order
+from services.tokens import issue
 from tests.conftest import Database
 from tests.e2e.live import Server, serving
 from tests.services.builders import make_site, serial_product
@@ -40,12 +42,9 @@ mutation P($sku: String!) {
 
 async def _authorization(db: Database) -> dict[str, str]:
     """The headers of every request (the one place this module authenticates)."""
-    from services.access import Role, system
-    from services.tokens import issue
-
     async with db.sessions.begin() as session:
         issued = await issue(session, name="crash", role=Role.ADMIN, expires_at=None, by=system())
-    return {"Authorization": f"Bearer {issued.secret}", "X-Trackline-Actor": "crash"}
+    return {"Authorization": f"Bearer {issued.secret}"}
 
 
 def _serials(receipt: int) -> list[str]:
