@@ -13,6 +13,7 @@ from services.access import Principal
 from services.epcis_identifiers import DEFAULT_URIS, UriScheme
 from services.events import NULL_BUS, EventBus, collected_events, start_recording
 from services.idempotency import KeyedRequest, claim
+from services.movements import write_pending
 from services.tokens import TokenCache
 
 DEFAULT_ACTOR = "api"
@@ -73,6 +74,7 @@ class Context:
             await claim(session, self.idempotency)
             start_recording(session, self.actor)
             yield session
+            await write_pending(session)  # the events name the movements' ids
             events = await collected_events(session)
             await self.bus.stage(session, events)
         self._note_claimed()

@@ -6,8 +6,9 @@ content (see `content`). Movements are chained in id order, so a writer must kno
 of its rows before it hashes them: it locks the chain's head (the one row of
 `movement_chain`), takes ids above every id written before, hashes its rows in id order
 and moves the head to its last row, all in its own transaction. Writers of movements are
-serialised by that lock from the moment they take it to their commit; on SQLite the write
-lock already serialises them. The format is documented in docs/audit.md.
+serialised by that lock from the moment they take it to their commit (use cases take it at
+commit, services/movements.py); on SQLite the write lock already serialises them. The
+format is documented in docs/audit.md.
 """
 
 import functools

@@ -1,11 +1,14 @@
 """Writing and reading the audit trail."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event as orm_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_session
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from models import Movement, MovementKind, SerialStatus
 from models.base import utc_now
@@ -44,11 +47,13 @@ class MovementRecord:
 async def record_movements(
     session: AsyncSession, records: Sequence[MovementRecord], document: Document, actor: str
 ) -> None:
-    """Append movement rows to the hash chain in one executemany (services/chain.py). Rows
-    are never updated afterwards.
+    """Note movement rows for this transaction. They are written to the hash chain when it
+    commits (`write_pending`), all in one executemany, and never updated afterwards.
 
-    When the transaction's changes will be published (see services/events.py), each event
-    names the movements behind it by the ids the chain gave them.
+    Why at commit: a writer of movements holds the chain's head from its insert to its
+    commit, and every writer waits for it (services/chain.py). Written at the end, the
+    wait covers the insert and the commit only, not the rest of the use case, and nothing
+    is locked after the head, so a writer holding it never waits for another row.
     """
     if not records:
         return
@@ -72,7 +77,31 @@ async def record_movements(
         }
         for r in records
     ]
-    ids = await chain.append(session, rows)
+    pending: _Pending = session.info.setdefault(_PENDING_KEY, _Pending())
+    pending.rows.extend(rows)
+    pending.records.extend(records)
+
+
+@dataclass
+class _Pending:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    records: list[MovementRecord] = field(default_factory=list)
+
+
+_PENDING_KEY = "trackline.pending_movements"
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Append the transaction's noted movements to the chain, in the order noted. Runs by
+    itself when the transaction commits; the GraphQL context calls it a moment earlier, so
+    that the events it publishes can name the movements' ids.
+
+    When the transaction's changes will be published (see services/events.py), each event
+    names the movements behind it by the ids the chain gave them."""
+    pending: _Pending | None = session.info.pop(_PENDING_KEY, None)
+    if pending is None:
+        return
+    ids = await chain.append(session, pending.rows)
     if not is_recording(session):
         return
     note_movements(
@@ -89,9 +118,26 @@ async def record_movements(
                 r.to_location_id,
                 r.warehouse_id,
             )
-            for movement_id, r in zip(ids, records, strict=True)
+            for movement_id, r in zip(ids, pending.records, strict=True)
         ),
     )
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _write_pending_at_commit(session: Session) -> None:
+    # Commit runs inside SQLAlchemy's greenlet for an AsyncSession: the async write can be
+    # awaited from this synchronous hook.
+    if _PENDING_KEY not in session.info:
+        return
+    proxy = async_session(session)
+    if proxy is None:  # a plain synchronous Session: Trackline never writes through one
+        raise RuntimeError("movements are written through an AsyncSession")
+    await_only(write_pending(proxy))
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
 
 
 # A movement as read for display: the movement table's columns by name. Histories are read

@@ -11,6 +11,7 @@ from models.base import utc_now
 from services import catalog, putaway, receiving
 from services.catalog import LocationSpec
 from services.receiving import LineReceipt, LotEntry, PlannedLine
+from services.reports import warehouse_today
 
 ACTOR = "demo"
 
@@ -77,7 +78,8 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> bool:
                 .order_by(ReceivingLine.line_number)
             )
         )
-        today = utc_now().date()
+        # Expiry is counted in the warehouse's own days: "in 10 days" stays true at any hour.
+        today = warehouse_today(warehouse.time_zone, utc_now())
         result = await receiving.receive(
             session,
             order_id=order.id,
