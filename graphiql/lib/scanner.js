@@ -8,18 +8,11 @@ import { gql } from "./graphql.js";
 const GROUP_SEPARATOR = "\u001d";
 
 /**
- * Make `form` (holding `input`) a scan station: each Enter hands the raw value to
- * `onScan(raw)`, one scan at a time and in order, and clears the field.
+ * Make `input` the field a scanner types into: it keeps the GS separator and takes the
+ * focus back whenever the focus falls to nothing. Every floor page's scan field is one,
+ * the look-up page's search included, so a label reads the same on any page.
  */
-export function scanStation(form, input, onScan) {
-  let queue = Promise.resolve();
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const raw = input.value;
-    input.value = "";
-    if (!raw.trim()) return;
-    queue = queue.then(() => onScan(raw)).catch((error) => console.error(error));
-  });
+export function scanField(input) {
   // Scanners set to send the GS separator as a key press send Ctrl+] (GS is control
   // character 29, which is "]" with Ctrl); a browser would drop it, so put it in ourselves.
   input.addEventListener("keydown", (event) => {
@@ -37,6 +30,22 @@ export function scanStation(form, input, onScan) {
       }
     });
   });
+}
+
+/**
+ * Make `form` (holding `input`) a scan station: each Enter hands the raw value to
+ * `onScan(raw)`, one scan at a time and in order, and clears the field.
+ */
+export function scanStation(form, input, onScan) {
+  let queue = Promise.resolve();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const raw = input.value;
+    input.value = "";
+    if (!raw.trim()) return;
+    queue = queue.then(() => onScan(raw)).catch((error) => console.error(error));
+  });
+  scanField(input);
   input.focus();
   return { refocus: () => input.focus({ preventScroll: true }) };
 }

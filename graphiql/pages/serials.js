@@ -4,6 +4,7 @@ import { $, fill, h, notice, params, ready, setParams, show } from "../lib/dom.j
 import { gql } from "../lib/graphql.js";
 import { SERIAL_STATUSES, movementLabel, statusBadge, statusLabel, timeOf } from "../lib/labels.js";
 import { mountNav } from "../lib/nav.js";
+import { scanField } from "../lib/scanner.js";
 
 const PAGE_SIZE = 25;
 
@@ -209,6 +210,8 @@ async function restore({ first = false } = {}) {
 
 async function start() {
   mountNav();
+  // Before the first await: a label scanned while the page starts keeps its GS separators.
+  scanField($("#q"));
   const { products } = await gql(PRODUCTS);
   $("#product").append(
     ...products.nodes.filter((p) => p.serialTracked).map((p) => h("option", { value: p.id }, `${p.sku} — ${p.name}`)),

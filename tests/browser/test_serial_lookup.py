@@ -58,6 +58,15 @@ async def test_a_scanned_gs1_label_finds_its_serial(tab: Tab) -> None:
     await search.press("Enter")
     await expect(page.locator("#results")).to_contain_text("SN-LT-0004")
     await expect(search).to_have_value("SN-LT-0004")
+    # a label whose serial (21) comes first, ended by GS, which the scanner sends as Ctrl+]
+    await search.press_sequentially("]d221SN-LT-0002")
+    await search.press("Control+BracketRight")
+    await search.press_sequentially("0109506000134352")
+    await search.press("Enter")
+    await expect(page.locator("#count")).to_have_text("1 serial found.")
+    await expect(page.locator("#results")).to_contain_text("SN-LT-0002")
+    await expect(page.locator("#results")).not_to_contain_text("SN-LT-0004")
+    await expect(search).to_have_value("]d221SN-LT-0002\x1d0109506000134352")
 
 
 async def test_a_scan_made_while_the_page_is_still_loading_is_not_lost(tab: Tab) -> None:
