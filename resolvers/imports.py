@@ -41,7 +41,14 @@ async def import_file(
         else io.TextIOWrapper(file.file, encoding=ENCODING, newline="")
     )
     report = await import_csv(
-        ctx.sessions, kind, stream, actor=ctx.actor, dry_run=dry_run, reference=reference
+        ctx.sessions,
+        kind,
+        stream,
+        actor=ctx.actor,
+        dry_run=dry_run,
+        reference=reference,
+        bus=ctx.bus,
+        read_sessions=ctx.read_sessions,
     )
     if report.ok:
         return ImportOutcome(report, None)

@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Movement, MovementChain
 from models.movement import CHAIN_HEAD_ID
 
+# Where a transaction keeps the ranges of movement ids it has taken.
+_TAKEN_KEY = "trackline.chain.taken"
+
 # The movement columns a hash covers, in the order they are encoded.
 CONTENT = (
     "id",
@@ -95,8 +98,21 @@ async def lock_head(session: AsyncSession) -> Head:
 async def take_ids(session: AsyncSession, head: Head, count: int) -> list[int]:
     """`count` new movement ids, ascending, after the head's: only the holder of the head's
     lock takes ids, so each writer's ids are above those of every writer before it. (Ids
-    from the table's sequence would cost a round trip more on PostgreSQL.)"""
+    from the table's sequence would cost a round trip more on PostgreSQL.) The transaction
+    remembers them as a range (`taken`)."""
+    if count:
+        ranges: list[tuple[int, int]] = session.info.setdefault(_TAKEN_KEY, [])
+        first, last = head.last_id + 1, head.last_id + count
+        if ranges and ranges[-1][1] + 1 == first:  # a bulk writer takes ids chunk by chunk
+            first = ranges.pop()[0]
+        ranges.append((first, last))
     return list(range(head.last_id + 1, head.last_id + count + 1))
+
+
+def taken(session: AsyncSession) -> list[tuple[int, int]]:
+    """The movement ids this transaction has taken so far, as [first, last] ranges: how a
+    bulk writer names what it wrote without holding a list of ids."""
+    return list(session.info.get(_TAKEN_KEY, ()))
 
 
 async def advance(session: AsyncSession, head: Head) -> None:

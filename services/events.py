@@ -18,13 +18,13 @@ import enum
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import event as orm_event
 from sqlalchemy import inspect, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from models import Location, Movement, OutboundOrder, ReceivingOrder, Serial, SerialStatus
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 _NOTES_KEY: Final = "trackline.events"
 DEFAULT_MAX_QUEUE: Final = 1000
 DEFAULT_MAX_SUBSCRIBERS: Final = 10_000
+# Movements read back at a time when a bulk write's events are delivered.
+RANGE_SLICE: Final = 10_000
 
 
 class EventKind(enum.StrEnum):
@@ -373,6 +375,37 @@ class EventBus:
     def committed(self, events: Sequence[Event]) -> None:
         """Called once the transaction that produced `events` has committed."""
 
+    # Bulk writes (imports) name their movements by id ranges: an import of a million
+    # serials must not build a million events inside its transaction, nor hold them in memory.
+
+    async def stage_movements(
+        self, session: AsyncSession, ranges: Sequence[tuple[int, int]], actor: str
+    ) -> None:
+        """Called inside a bulk write transaction, just before it commits."""
+
+    async def movements_committed(
+        self,
+        read_sessions: async_sessionmaker[AsyncSession],
+        ranges: Sequence[tuple[int, int]],
+        actor: str,
+    ) -> None:
+        """Called once the bulk write that wrote the movements in `ranges` has committed."""
+
+    async def deliver_movements(
+        self,
+        read_sessions: async_sessionmaker[AsyncSession],
+        ranges: Sequence[tuple[int, int]],
+        actor: str,
+    ) -> None:
+        """Offer the events of committed movements, read back a slice of ids at a time. A
+        serial or lot whose movements straddle two slices is reported twice; subscribers
+        load its current state either way. Nothing is read while nobody listens for it."""
+        for part in slice_ranges(ranges, RANGE_SLICE):
+            if not (self._by_kind[EventKind.SERIAL_STATUS] or self._by_kind[EventKind.LOT_STOCK]):
+                return
+            async with read_sessions() as session:
+                self.deliver(await events_for_movement_ranges(session, part, actor))
+
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -410,6 +443,14 @@ class InProcessBus(EventBus):
 
     def committed(self, events: Sequence[Event]) -> None:
         self.deliver(events)
+
+    async def movements_committed(
+        self,
+        read_sessions: async_sessionmaker[AsyncSession],
+        ranges: Sequence[tuple[int, int]],
+        actor: str,
+    ) -> None:
+        await self.deliver_movements(read_sessions, ranges, actor)
 
 
 # ---------------------------------------------------------------------------------------
@@ -477,6 +518,23 @@ def _chunks(head: dict[str, Any], key: str, items: Sequence[Any]) -> list[str]:
     return payloads
 
 
+def slice_ranges(ranges: Sequence[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
+    """`ranges` cut into parts of at most `size` ids each, in order."""
+    part: list[tuple[int, int]] = []
+    room = size
+    for lo, hi in ranges:
+        while lo <= hi:
+            upto = min(hi, lo + room - 1)
+            part.append((lo, upto))
+            room -= upto - lo + 1
+            lo = upto + 1
+            if room == 0:
+                yield part
+                part, room = [], size
+    if part:
+        yield part
+
+
 def id_ranges(ids: Iterable[int]) -> list[list[int]]:
     """[[first, last], ...] covering exactly `ids` (ids of one insert are mostly consecutive)."""
     ranges: list[list[int]] = []
@@ -500,6 +558,11 @@ def encode_notifications(events: Sequence[Event]) -> list[str]:
     orders = [_encode(e) for e in events if not e.movement_ids]
     ranges = id_ranges(i for e in events for i in e.movement_ids)
     return _chunks(head, "e", orders) + _chunks(head, "m", ranges)
+
+
+def encode_movement_ranges(ranges: Sequence[tuple[int, int]], actor: str) -> list[str]:
+    """NOTIFY payloads naming a bulk write's movements by id ranges (a summary)."""
+    return _chunks({"v": 1, "a": actor}, "m", [[lo, hi] for lo, hi in ranges])
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from resolvers.context import Context
 from schema import schema
 from services.access import Principal
 from services.epcis_identifiers import UriScheme
-from services.events import EventBus, InProcessBus
+from services.events import EventBus
 from services.tokens import TokenCache
 from trackline.authentication import (
     UNAUTHENTICATED,
@@ -37,9 +37,9 @@ from trackline.authentication import (
     bearer,
     principal_of,
 )
-from trackline.db import Engines, create_engines, is_sqlite
+from trackline.db import Engines, create_engines
 from trackline.epcis_http import epcis_routes
-from trackline.events_pg import PostgresBus
+from trackline.events_pg import create_bus
 from trackline.graphql_http import PREFLIGHT_REQUIRED, ConformingGraphQLView, Refusal
 from trackline.idempotency import IdempotentMutations, keyed_request
 from trackline.limits import HttpLimits
@@ -174,19 +174,6 @@ async def admin_page(request: Request) -> Response:
     if not name.isalpha() or not page.is_file():
         return Response("Not Found", status_code=404, media_type="text/plain")
     return FileResponse(page, media_type="text/html")
-
-
-def create_bus(
-    database_url: str,
-    read_sessions: async_sessionmaker[AsyncSession],
-    listen_url: str | None = None,
-) -> EventBus:
-    """One process on SQLite: events go from the committing request to the subscribers.
-    PostgreSQL may have many API processes: events travel through LISTEN/NOTIFY, heard on
-    `listen_url` when set (past a transaction-mode pooler), else on the database's URL."""
-    if is_sqlite(database_url):
-        return InProcessBus()
-    return PostgresBus(listen_url or database_url, read_sessions)
 
 
 def create_app(

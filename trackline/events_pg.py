@@ -29,10 +29,12 @@ from services.events import (
     Event,
     EventBus,
     FellBehind,
+    InProcessBus,
     decode_notification,
+    encode_movement_ranges,
     encode_notifications,
-    events_for_movement_ranges,
 )
+from trackline.db import is_sqlite
 from trackline.settings import normalize_database_url
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,12 @@ class PostgresBus(EventBus):
 
     async def stage(self, session: AsyncSession, events: Sequence[Event]) -> None:
         for payload in encode_notifications(events):
+            await session.execute(NOTIFY, {"channel": CHANNEL, "payload": payload})
+
+    async def stage_movements(
+        self, session: AsyncSession, ranges: Sequence[tuple[int, int]], actor: str
+    ) -> None:
+        for payload in encode_movement_ranges(ranges, actor):
             await session.execute(NOTIFY, {"channel": CHANNEL, "payload": payload})
 
     async def start(self) -> None:
@@ -140,12 +148,22 @@ class PostgresBus(EventBus):
             payload = await self._inbox.get()
             try:
                 notification = decode_notification(payload)
-                events = notification.events
-                if notification.movement_ranges:
-                    async with self._read_sessions() as session:
-                        events = events + await events_for_movement_ranges(
-                            session, notification.movement_ranges, notification.actor
-                        )
-                self.deliver(events)
+                self.deliver(notification.events)
+                await self.deliver_movements(
+                    self._read_sessions, notification.movement_ranges, notification.actor
+                )
             except Exception:
                 log.exception("an event notification could not be delivered")
+
+
+def create_bus(
+    database_url: str,
+    read_sessions: async_sessionmaker[AsyncSession],
+    listen_url: str | None = None,
+) -> EventBus:
+    """One process on SQLite: events go from the committing request to the subscribers.
+    PostgreSQL may have many API processes: events travel through LISTEN/NOTIFY, heard on
+    `listen_url` when set (past a transaction-mode pooler), else on the database's URL."""
+    if is_sqlite(database_url):
+        return InProcessBus()
+    return PostgresBus(listen_url or database_url, read_sessions)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from services.imports import ImportKind, ImportReport, Phase, import_csv
 from trackline.db import create_engines
+from trackline.events_pg import create_bus
 
 # Shown on screen; --errors writes every listed error to a file.
 ERRORS_SHOWN = 20
@@ -101,6 +102,9 @@ async def _import(
 ) -> ImportReport:
     engines = create_engines(database_url)
     try:
+        # Not started: this process only publishes. On PostgreSQL the servers' listeners
+        # hear of the import; an SQLite server's subscribers cannot (docs/operations.md).
+        bus = create_bus(database_url, engines.read_sessions())
         return await import_csv(
             engines.sessions(),
             kind,
@@ -109,6 +113,8 @@ async def _import(
             dry_run=dry_run,
             reference=reference,
             progress=progress,
+            bus=bus,
+            read_sessions=engines.read_sessions(),
         )
     finally:
         await engines.dispose()

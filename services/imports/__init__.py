@@ -9,21 +9,25 @@ leaves the import wholly absent. A dry run does all of it and rolls back.
 """
 
 import enum
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import utc_now
+from services import chain
 from services.errors import ErrorCode
+from services.events import NULL_BUS, Event, EventBus, collected_events, start_recording
 from services.imports import staging
 from services.imports.lots import LotImport
 from services.imports.refs import Catalog
 from services.imports.report import MAX_REPORTED_ERRORS, ImportKind, ImportReport, RowError
 from services.imports.rows import HEADER_ROW, Layout, Record, chunks, read_records
 from services.imports.serials import SerialImport
-from services.movements import Document
+from services.movements import Document, write_pending
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -33,6 +37,8 @@ __all__ = [
     "RowError",
     "import_csv",
 ]
+
+log = logging.getLogger(__name__)
 
 # Rows checked and staged at a time: large enough that per-statement costs vanish, small
 # enough that a chunk's rows are a few megabytes.
@@ -80,11 +86,14 @@ async def import_csv(
     dry_run: bool = False,
     reference: str | None = None,
     progress: Callable[[Phase, int], None] | None = None,
+    bus: EventBus = NULL_BUS,
+    read_sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> ImportReport:
     """Check every row of `stream`, then write all of it or nothing. `progress` is told the
     phase and the number of rows read so far, after each chunk and as each phase begins.
     `reference` names the import in the history of what it brings (movements of document
-    type IMPORT); ASN imports use the ASN's number."""
+    type IMPORT); ASN imports use the ASN's number. Once committed, the import's changes go
+    to `bus` like any other write's (rows read back through `read_sessions`)."""
     report = ImportReport(kind, dry_run)
     reference = (reference or default_reference()).strip()
     if not reference or len(reference) > REFERENCE_MAX:
@@ -118,14 +127,47 @@ async def import_csv(
             await importer.count(session, report)
         if report.ok and not dry_run:
             tell(Phase.WRITING, report.rows)
+            start_recording(session, actor)
             await importer.write(session, report, Document(DOCUMENT_TYPE, reference), actor)
         await staging.drop(session, importer.table)
         if report.ok and not dry_run:
+            news = await _stage_news(session, bus, actor)
             await session.commit()
             report.committed = True
+            await _publish(news, bus, read_sessions or sessions, actor)
         else:
             await session.rollback()
     return report
+
+
+@dataclass(frozen=True)
+class _News:
+    """What a committed import tells live subscribers: the events the use cases it went
+    through noted (a receipt by file is a receipt), or else the id ranges of the movements it
+    inserted in bulk, whose events are read back after the commit a slice at a time."""
+
+    events: list[Event]
+    ranges: list[tuple[int, int]]
+
+
+async def _stage_news(session: AsyncSession, bus: EventBus, actor: str) -> _News:
+    await write_pending(session)
+    events = await collected_events(session)
+    ranges = [] if any(e.movement_ids for e in events) else chain.taken(session)
+    await bus.stage(session, events)
+    await bus.stage_movements(session, ranges, actor)
+    return _News(events, ranges)
+
+
+async def _publish(
+    news: _News, bus: EventBus, read_sessions: async_sessionmaker[AsyncSession], actor: str
+) -> None:
+    # The import has committed: a publishing fault must not undo its answer.
+    try:
+        bus.committed(news.events)
+        await bus.movements_committed(read_sessions, news.ranges, actor)
+    except Exception:
+        log.exception("publishing a committed import failed")
 
 
 def _importer(kind: ImportKind) -> _Importer:

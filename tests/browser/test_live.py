@@ -71,3 +71,32 @@ async def test_the_feed_shows_a_change_made_by_another_client(tab: Tab) -> None:
     gql_ok(await tab.server.gql(LOT_SOON, {"expiry": expiry}))
     await expect(weeks).to_have_attribute("aria-label", re.compile("Under 1 week: 1;"))
     await tab.screenshots("live")
+
+
+IMPORT = """
+mutation ($csv: String!) {
+  importCsv(input: {kind: OPENING_SERIALS, csv: $csv, reference: "STOCKTAKE-1"}) {
+    report { serials }
+    userErrors { code message }
+  }
+}
+"""
+
+
+async def test_an_import_by_another_client_moves_the_counts(tab: Tab) -> None:
+    page = tab.page
+    await tab.open("/admin/live")
+    in_stock = page.locator('#tiles li[data-status="IN_INVENTORY"] .count')
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await expect(in_stock).to_have_text("4")
+    await tab.server.wait_for_subscribers(2)
+
+    # when an integrator imports two serials of opening stock
+    csv = "sku,serial_number,warehouse,location\nLAPTOP-14,SN-OPEN-1,MAIN,A-01\n"
+    csv += "LAPTOP-14,SN-OPEN-2,MAIN,A-02\n"
+    gql_ok(await tab.server.gql(IMPORT, {"csv": csv}, actor="integration"))
+
+    # then both arrive in the feed, and the count follows without a reload
+    await expect(in_stock).to_have_text("6")
+    await expect(page.locator("#feed li").first).to_contain_text("IMPORT STOCKTAKE-1")
+    await expect(page.locator("#feed")).to_contain_text("SN-OPEN-1")

@@ -3,7 +3,7 @@ committed (both engines, each with the bus it runs in production)."""
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from services.queries import key_values
 from services.receiving import LineReceipt, LotEntry, PlannedLine, plan_receiving_order, receive
 from tests.conftest import Database
 from tests.services.builders import Site, lot_product, make_site, serial_product
-from trackline.app import create_bus
+from trackline.events_pg import create_bus
 
 
 def serial_event(serial_id: int, to_status: str = "RECEIVED", product_id: int = 1) -> Event:
@@ -363,24 +363,6 @@ async def test_a_refused_or_failed_write_publishes_nothing(db: Database) -> None
         EventKind.SERIAL_STATUS,
         EventKind.RECEIVING_ORDER,
     ]
-
-
-@pytest.fixture
-async def production_bus(db: Database) -> AsyncIterator[EventBus]:
-    """The bus `serve` runs on this engine: in-process on SQLite, LISTEN/NOTIFY on
-    PostgreSQL."""
-    bus = create_bus(db.url, db.read_sessions)
-    await bus.start()
-    try:
-        if db.name == "postgresql":
-            for _ in range(100):
-                if bus.health()["listening"]:
-                    break
-                await asyncio.sleep(0.05)
-            assert bus.health()["listening"]
-        yield bus
-    finally:
-        await bus.stop()
 
 
 async def test_the_engines_bus_delivers_small_and_very_large_commits(
