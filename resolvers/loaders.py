@@ -48,6 +48,9 @@ class SessionLoader(DataLoader[K, V]):
         super().__init__()
         self._sessions = sessions
         self._batch = batch
+        # GraphQL objects built from loaded rows, by key: a large answer names the same few
+        # locations or products thousands of times (schema/rows.py, `FromRow.at_once`).
+        self.built: dict[K, Any] = {}
 
     async def batch_load_fn(self, keys: list[K]) -> list[V]:
         async with self._sessions() as session:

@@ -1,34 +1,63 @@
-"""A quicker path through GraphQL execution for the commonest field of all.
+"""A quicker path through GraphQL execution for the commonest fields of all.
 
 Most fields of a large answer are leaves read straight off an object: `serialNumber`,
-`status`, `occurredAt`. For each, graphql-core builds a resolve-info object, calls
-Strawberry's attribute resolver, then completes the value through the general machinery.
-When a field has no resolver of its own, no arguments, no middleware and a scalar or enum
-type, the answer is simply the attribute, serialized: that is what this does, and every
-other field (and every unusual value) takes the ordinary path, so results and errors are
-the same either way.
+`status`, `occurredAt`. For each, graphql-core makes a path, builds a resolve-info object,
+calls Strawberry's attribute resolver, then completes the value through the general
+machinery. When a field has no resolver of its own, no arguments, no middleware and a
+scalar or enum type, the answer is simply the attribute, serialized: that is what this does.
+
+The next commonest are references to an object the request has loaded already: a
+movement's `toLocation`, a serial's `product`. A resolver marked `answered_at_once` says how
+to find that object without waiting; when it is at hand, its selection is executed right
+away, without the resolver call, the info object or the awaitable.
+
+Every other field, and every unusual value, takes the ordinary path, so results and errors
+are the same either way (tests/api/test_execution_fast_path.py).
 """
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final, TypeVar
 
 from graphql import (
-    GraphQLLeafType,
+    GraphQLEnumType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     is_leaf_type,
 )
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 DEFINITION = "strawberry-definition"  # where Strawberry keeps its field on a GraphQLField
-Plan = tuple[str, GraphQLLeafType, bool]  # attribute, leaf type, non-null
+AT_ONCE = "__answered_at_once__"  # where a resolver keeps its way to answer at once
+
+LEAF: Final = 0
+REFERENCE: Final = 1
+# (LEAF, attribute, serialize, non-null, None) or
+# (REFERENCE, fetch, object type, field type, the type's Python class)
+Plan = tuple[int, Any, Any, Any, Any]
+Step = tuple[str, Any, Plan | None]  # response name, field details, plan
+
+Fetch = Callable[[Any, Any], Any]  # (source, context) -> object, None, or Undefined
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answered_at_once(fetch: Fetch) -> Callable[[F], F]:
+    """Mark a resolver of an object field (no arguments) with `fetch(source, context)`,
+    which answers its object, or None, when the request has it at hand already, and
+    Undefined when only the resolver can tell. Apply it under `@strawberry.field`."""
+
+    def mark(resolver: F) -> F:
+        setattr(resolver, AT_ONCE, fetch)
+        return resolver
+
+    return mark
 
 
 class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
-    # (schema, type, field) -> (attribute, leaf type, non-null), or None for the ordinary
-    # path. Shared by all operations: a schema's fields do not change while it serves.
+    # (schema, type, field) -> its plan, or None for the ordinary path. Shared by all
+    # operations: a schema's fields do not change while it serves.
     _plans: ClassVar[dict[tuple[int, str, str], Plan | None]] = {}
 
     @cached_property
@@ -38,45 +67,243 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         return manager is not None and bool(manager.middlewares)
 
-    def execute_field(
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Path,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
         position_context: Any = None,
     ) -> Any:
-        node = field_details_list[0].node
-        key = (id(self.schema), parent_type.name, node.name.value)
+        """graphql-core's loop over an object's fields, with the planned fields answered in
+        place. A leaf whose value is missing, None or does not serialize, and a reference
+        not at hand, go through `execute_field` like every unplanned field."""
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
         try:
-            plan = self._plans[key]
-        except KeyError:
-            plan = self._plans[key] = self._plan(parent_type, node.name.value)
-        if plan is not None and not node.arguments and not self._wrapped:
-            attribute, leaf, non_null = plan
-            value = getattr(source, attribute, Undefined)
-            if value is None and not non_null:
-                return None
-            if value is not None and value is not Undefined:
-                try:
-                    serialized = leaf.serialize(value)
-                except Exception:  # the ordinary path reports it properly
-                    serialized = Undefined
-                if serialized is not Undefined and serialized is not None:
-                    return serialized
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
+            for response_name, field_details_list, plan in self._steps(
+                parent_type, grouped_field_set
+            ):
+                result: Any = Undefined
+                if plan is not None:
+                    if plan[0] == LEAF:
+                        result = self._leaf(plan, source_value)
+                    else:
+                        result = self._reference(
+                            plan, source_value, field_details_list, path, response_name,
+                            parent_type, position_context,
+                        )  # fmt: skip
+                if result is Undefined:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gathered(results, awaitable_fields)
+
+    def complete_list_item_value(
+        self,
+        item: Any,
+        complete_results: list[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: Any,
+        item_path: Path,
+        position_context: Any = None,
+    ) -> bool:
+        """An object of a list (ten movements of each of a thousand serials) goes straight
+        to its fields, past the five calls that would find out it is an object."""
+        plan = self._item_plan(item_type, field_details_list)
+        if plan is None or not isinstance(item, plan[1]):
+            return super().complete_list_item_value(
+                item, complete_results, item_type, field_details_list, info, item_path,
+                position_context,
+            )  # fmt: skip
+        try:
+            completed = self.execute_fields(plan[0], item, item_path, plan[2], position_context)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            complete_results.append(None)
+            return False
+        if self.is_awaitable(completed):
+            complete_results.append(
+                self._completed_later(completed, item_type, field_details_list, item_path)
+            )
+            return True
+        complete_results.append(completed)
+        return False
+
+    def _item_plan(self, item_type: GraphQLOutputType, field_details_list: Any) -> Any:
+        """(object type, its Python class, its grouped field set) for the items of a list
+        of objects selected without @defer, else None; once per list field per operation."""
+        found = self._item_plans.get(id(field_details_list))
+        if found is not None and found[0] is field_details_list:
+            return found[1]
+        plan = None
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        origin = None
+        if isinstance(named, GraphQLObjectType):
+            origin = getattr((named.extensions or {}).get(DEFINITION), "origin", None)
+        if isinstance(named, GraphQLObjectType) and isinstance(origin, type):
+            grouped, defer_usages, *_ = self.collect_subfields(named, field_details_list)
+            if not defer_usages:
+                plan = (named, origin, grouped)
+        # Kept with the list, so that its id cannot be reused while this operation runs.
+        self._item_plans[id(field_details_list)] = (field_details_list, plan)
+        return plan
+
+    @cached_property
+    def _item_plans(self) -> dict[int, tuple[Any, Any]]:
+        return {}
+
+    @staticmethod
+    def _leaf(plan: Plan, source: Any) -> Any:
+        _, attribute, serialize, non_null, _ = plan
+        value = getattr(source, attribute, Undefined)
+        if value is None:
+            return Undefined if non_null else None
+        if value is Undefined:
+            return Undefined
+        try:
+            serialized = serialize(value)
+        except Exception:  # the ordinary path reports it properly
+            return Undefined
+        return Undefined if serialized is None else serialized
+
+    def _reference(
+        self,
+        plan: Plan,
+        source: Any,
+        field_details_list: Any,
+        path: Path | None,
+        response_name: str,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+    ) -> Any:
+        _, fetch, object_type, field_type, origin = plan
+        found = fetch(source, self.context_value)
+        if found is None:
+            return Undefined if isinstance(field_type, GraphQLNonNull) else None
+        if not isinstance(found, origin):  # Undefined, or anything unexpected
+            return Undefined
+        grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
+        if defer_usages:  # incremental delivery is for the ordinary path
+            return Undefined
+        field_path = Path(path, response_name, parent_type.name)
+        try:
+            completed = self.execute_fields(
+                object_type, found, field_path, grouped, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_type, field_details_list, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._completed_later(completed, field_type, field_details_list, field_path)
+        return completed
+
+    async def _completed_later(
+        self, completed: Any, field_type: Any, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_type, field_details_list, path)
+            return None
+
+    async def _gathered(self, results: dict[str, Any], awaitable_fields: list[str]) -> Any:
+        if len(awaitable_fields) == 1:
+            field = awaitable_fields[0]
+            results[field] = await results[field]
+            return results
+        awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
+
+    def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Step]:
+        """Each field of a selection with its plan, worked out once per operation:
+        graphql-core hands the same grouped field set for every object of a list."""
+        found = self._selections.get(id(grouped_field_set))
+        if found is not None and found[0] is grouped_field_set:
+            return found[1]
+        steps: list[Step] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            key = (id(self.schema), parent_type.name, node.name.value)
+            try:
+                plan = self._plans[key]
+            except KeyError:
+                plan = self._plans[key] = self._plan(parent_type, node.name.value)
+            if node.arguments or self._wrapped:
+                plan = None
+            steps.append((response_name, field_details_list, plan))
+        # The set is kept with its steps, so its id cannot be reused while this operation runs.
+        self._selections[id(grouped_field_set)] = (grouped_field_set, steps)
+        return steps
+
+    @cached_property
+    def _selections(self) -> dict[int, tuple[Any, list[Step]]]:
+        return {}
 
     def _plan(self, parent_type: GraphQLObjectType, name: str) -> Plan | None:
         field_def = self.schema.get_field(parent_type, name)
-        if field_def is None or not getattr(field_def.resolve, "_is_default", False):
+        if field_def is None:
             return None
         definition = (field_def.extensions or {}).get(DEFINITION)
-        attribute = getattr(definition, "python_name", None)
         field_type: GraphQLOutputType = field_def.type
-        non_null = isinstance(field_type, GraphQLNonNull)
         named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-        if attribute is None or not is_leaf_type(named):
+        if getattr(field_def.resolve, "_is_default", False):
+            attribute = getattr(definition, "python_name", None)
+            if attribute is None or not is_leaf_type(named):
+                return None
+            non_null = isinstance(field_type, GraphQLNonNull)
+            return LEAF, attribute, _serializer(named), non_null, None
+        resolver = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
+        fetch = getattr(resolver, AT_ONCE, None)
+        if (
+            fetch is None
+            or not isinstance(named, GraphQLObjectType)
+            or field_def.args
+            or getattr(definition, "extensions", None)
+            or getattr(definition, "permission_classes", None)
+        ):
             return None
-        return attribute, named, non_null
+        origin = getattr((named.extensions or {}).get(DEFINITION), "origin", None)
+        if not isinstance(origin, type):
+            return None
+        return REFERENCE, fetch, named, field_type, origin
+
+
+def _serializer(leaf: Any) -> Callable[[Any], Any]:
+    """`leaf.serialize`, except for Strawberry's enums, which look a member's name up by
+    comparing it with every value in turn: here it is one dictionary look-up."""
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or members is None:
+        return leaf.serialize  # type: ignore[no-any-return]
+    # By identity: members live as long as their class, so no other object has their id.
+    names = {
+        id(member): name
+        for name, definition in leaf.values.items()
+        for member in members
+        if member.value == definition.value
+    }
+    slow = leaf.serialize
+
+    def serialize(value: Any) -> Any:
+        name = names.get(id(value))
+        return slow(value) if name is None else name
+
+    return serialize

@@ -1,11 +1,11 @@
 """The objects of the warehouse as GraphQL nodes: catalog, inventory, receiving, history."""
 
-import weakref
 from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from graphql.pyutils import UndefinedType
 from strawberry import relay
 
 from models import lifecycle
@@ -22,6 +22,7 @@ from schema.enums import (
     SerialStatus,
     Tracking,
 )
+from schema.execution import answered_at_once
 from schema.pagination import Connection, connection
 from schema.rows import FromRow
 
@@ -127,6 +128,7 @@ class Serial(FromRow):
         return lifecycle.allowed_events(self.status)
 
     @strawberry.field
+    @answered_at_once(lambda row, ctx: Product.at_once(ctx, row.product_id))
     async def product(self, info: Info) -> Product:
         return await Product.load(info, self.product_id)
 
@@ -137,6 +139,7 @@ class Serial(FromRow):
         )
 
     @strawberry.field(description="Where the item is now; null before arrival and after shipping.")
+    @answered_at_once(lambda serial, ctx: Location.at_once(ctx, serial.location_id))
     async def location(self, info: Info) -> Location | None:
         return await Location.load_optional(info, self.location_id)
 
@@ -175,6 +178,7 @@ class Lot(FromRow):
     product_id: strawberry.Private[int]
 
     @strawberry.field
+    @answered_at_once(lambda row, ctx: Product.at_once(ctx, row.product_id))
     async def product(self, info: Info) -> Product:
         return await Product.load(info, self.product_id)
 
@@ -208,6 +212,7 @@ class Movement(FromRow):
     to_location_id: strawberry.Private[int | None]
 
     @strawberry.field
+    @answered_at_once(lambda row, ctx: Product.at_once(ctx, row.product_id))
     async def product(self, info: Info) -> Product:
         return await Product.load(info, self.product_id)
 
@@ -222,10 +227,12 @@ class Movement(FromRow):
     # Not `async def`: a long history names the same few locations thousands of times, and
     # once loaded they are answered at once (see _location_now_or_later).
     @strawberry.field(graphql_type=Location | None)
+    @answered_at_once(lambda movement, ctx: Location.at_once(ctx, movement.from_location_id))
     def from_location(self, info: Info) -> Any:
         return _location_now_or_later(info, self.from_location_id)
 
     @strawberry.field(graphql_type=Location | None)
+    @answered_at_once(lambda movement, ctx: Location.at_once(ctx, movement.to_location_id))
     def to_location(self, info: Info) -> Any:
         return _location_now_or_later(info, self.to_location_id)
 
@@ -238,21 +245,10 @@ def _location_now_or_later(
     a coroutine and a task per field even when the value is at hand."""
     if location_id is None:
         return None
-    loader = info.context.loaders.location_by_id
-    done = loader.done(location_id)
-    if done is None:
-        return _location_later(loader.load(location_id))
-    row = done.result()
-    if row is None:
-        return None
-    # One object per location row (rows live as long as the request's loaders).
-    built = _locations_built.get(row)
-    if built is None:
-        built = _locations_built[row] = Location.from_row(row)
-    return built
-
-
-_locations_built: "weakref.WeakKeyDictionary[Any, Location]" = weakref.WeakKeyDictionary()
+    found = Location.at_once(info.context, location_id)
+    if isinstance(found, UndefinedType):
+        return _location_later(info.context.loaders.location_by_id.load(location_id))
+    return found
 
 
 async def _location_later(load: Awaitable[Any]) -> Location | None:
@@ -297,6 +293,7 @@ class ReceivingLine(FromRow):
         return self.expected_quantity - self.received_quantity
 
     @strawberry.field
+    @answered_at_once(lambda row, ctx: Product.at_once(ctx, row.product_id))
     async def product(self, info: Info) -> Product:
         return await Product.load(info, self.product_id)
 
@@ -330,6 +327,7 @@ class PutawayTask(FromRow):
     receiving_line_id: strawberry.Private[int]
 
     @strawberry.field
+    @answered_at_once(lambda row, ctx: Product.at_once(ctx, row.product_id))
     async def product(self, info: Info) -> Product:
         return await Product.load(info, self.product_id)
 

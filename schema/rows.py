@@ -5,6 +5,7 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Self
 
+from graphql.pyutils import Undefined, UndefinedType
 from strawberry import relay
 
 from resolvers.context import Context
@@ -73,6 +74,26 @@ class FromRow(relay.Node):
             return None
         loader: SessionLoader[int, Any] = getattr(info.context.loaders, cls.loader_name)
         return cls.maybe(await loader.load(row_id))
+
+    @classmethod
+    def at_once(cls, context: Context, row_id: int | None) -> "Self | UndefinedType | None":
+        """The object with this id if this request has loaded its row already (None for no
+        row), else Undefined: for `schema.execution.answered_at_once`. Each object is built
+        once per request."""
+        if row_id is None:
+            return None
+        loader: SessionLoader[int, Any] = getattr(context.loaders, cls.loader_name)
+        found = loader.built.get(row_id)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        done = loader.done(row_id)
+        if done is None:
+            return Undefined
+        row = done.result()
+        if row is None:
+            return None
+        found = loader.built[row_id] = cls.from_row(row)
+        return found
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]  # one implementation of the overloads

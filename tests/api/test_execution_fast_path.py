@@ -8,7 +8,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.context import Context
 from schema import schema
-from schema.execution import LeafFastPath
+from schema.execution import LEAF, REFERENCE, LeafFastPath, answered_at_once
 from tests.conftest import TRUSTED, Database
 from tests.services.report_data import build_report_data
 
@@ -16,8 +16,10 @@ DOCUMENTS = [
     """{ products(first: 10) { nodes { sku name tracking gtin createdAt
          serials(first: 20) { pageInfo { hasNextPage endCursor }
            nodes { id serialNumber status receivedAt allowedEvents location { code kind }
+             product { sku tracking }
              movements { kind quantity fromStatus toStatus documentType documentNumber
-                         actor occurredAt fromLocation { code } toLocation { code } } } }
+                         actor occurredAt fromLocation { code } toLocation { code }
+                         product { sku } } } }
          lots(first: 20) { nodes { lotNumber expiryDate onHold holdReason } } } } }""",
     """{ serialLookup(search: "", first: 50) { totalCount nodes { serialNumber status } } }""",
     """{ lotInventory { sku lotNumber expiryDate daysToExpiry expired quantity } }""",
@@ -49,6 +51,11 @@ async def test_answers_are_those_of_ordinary_execution(db: Database) -> None:
     assert fast == plain
     assert all(errors == [] for _, errors in fast)
     assert fast[0][0]["products"]["nodes"]  # the data set is not empty
+    # and the fast paths were taken: planned for leaves and for references
+    kinds = {key[1:]: plan[0] for key, plan in LeafFastPath._plans.items() if plan}
+    assert kinds[("Movement", "occurredAt")] == LEAF
+    assert kinds[("Movement", "toLocation")] == REFERENCE
+    assert kinds[("Serial", "product")] == REFERENCE
 
 
 @strawberry.type
@@ -58,20 +65,49 @@ class Broken:
 
 
 @strawberry.type
+class Holder:
+    # Answered at once, like a loaded location: an object whose non-null field is None.
+    @strawberry.field
+    @answered_at_once(lambda _holder, _ctx: Broken(name=None, count=1))  # type: ignore[arg-type]
+    def maybe(self) -> Broken | None:
+        return Broken(name=None, count=1)  # type: ignore[arg-type]
+
+    @strawberry.field
+    @answered_at_once(lambda _holder, _ctx: Broken(name=None, count=1))  # type: ignore[arg-type]
+    def surely(self) -> Broken:
+        return Broken(name=None, count=1)  # type: ignore[arg-type]
+
+    @strawberry.field
+    @answered_at_once(lambda _holder, _ctx: "not a Broken")
+    def mistaken(self) -> Broken | None:
+        return Broken(name="fine", count=1)
+
+
+@strawberry.type
 class BrokenQuery:
     @strawberry.field
     def broken(self) -> list[Broken]:
         return [Broken(name=None, count="many")]  # type: ignore[arg-type]
 
+    @strawberry.field
+    def holders(self) -> list[Holder | None]:
+        return [Holder()]
+
 
 async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
     broken = strawberry.Schema(query=BrokenQuery, execution_context_class=LeafFastPath)
     plain = strawberry.Schema(query=BrokenQuery)
-    for document in ("{ broken { name } }", "{ broken { count } }"):
+    for document in (
+        "{ broken { name } }",
+        "{ broken { count } }",
+        "{ holders { maybe { name count } } }",  # null at the reference, error in it
+        "{ holders { surely { name } } }",  # the null goes up to the holder
+        "{ holders { mistaken { name } } }",  # not the type: the resolver answers
+    ):
         fast_result = await broken.execute(document)
         plain_result = await plain.execute(document)
         assert fast_result.data == plain_result.data
-        assert [e.message for e in fast_result.errors or []] == [
-            e.message for e in plain_result.errors or []
+        assert [(e.message, e.path) for e in fast_result.errors or []] == [
+            (e.message, e.path) for e in plain_result.errors or []
         ]
-        assert fast_result.errors
+        assert fast_result.errors or document.endswith("mistaken { name } } }")
