@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from models import Base, MovementChain
 from models.movement import GENESIS_HASH
 from services.access import system
+from services.events import EventBus
 from trackline.db import Engines, create_engines
+from trackline.events_pg import create_bus
 from trackline.migrate import upgrade_to_head
 from trackline.settings import normalize_database_url
 
@@ -149,3 +151,21 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         if name == "postgresql":
             await _truncate_all(engines.write)
         await engines.dispose()
+
+
+@pytest.fixture
+async def production_bus(db: Database) -> AsyncIterator[EventBus]:
+    """The bus `serve` runs on this engine: in-process on SQLite, LISTEN/NOTIFY on
+    PostgreSQL."""
+    bus = create_bus(db.url, db.read_sessions)
+    await bus.start()
+    try:
+        if db.name == "postgresql":
+            for _ in range(100):
+                if bus.health()["listening"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert bus.health()["listening"]
+        yield bus
+    finally:
+        await bus.stop()
