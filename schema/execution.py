@@ -195,7 +195,10 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         _, fetch, object_type, field_type, origin = plan
-        found = fetch(source, self.context_value)
+        try:
+            found = fetch(source, self.context_value)
+        except Exception:  # the resolver's own path reports it at the field
+            return Undefined
         if found is None:
             return Undefined if isinstance(field_type, GraphQLNonNull) else None
         if not isinstance(found, origin):  # Undefined, or anything unexpected

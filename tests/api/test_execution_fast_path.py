@@ -82,6 +82,11 @@ class Holder:
     def mistaken(self) -> Broken | None:
         return Broken(name="fine", count=1)
 
+    @strawberry.field
+    @answered_at_once(lambda holder, _ctx: holder.no_such_attribute)
+    def failing(self) -> Broken | None:
+        raise ValueError("the resolver failed")
+
 
 @strawberry.type
 class BrokenQuery:
@@ -103,6 +108,7 @@ async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
         "{ holders { maybe { name count } } }",  # null at the reference, error in it
         "{ holders { surely { name } } }",  # the null goes up to the holder
         "{ holders { mistaken { name } } }",  # not the type: the resolver answers
+        "{ holders { failing { name } } }",  # a failing fetch: the resolver's error
     ):
         fast_result = await broken.execute(document)
         plain_result = await plain.execute(document)
