@@ -14,6 +14,7 @@ from services.epcis_identifiers import DEFAULT_URIS, UriScheme
 from services.events import NULL_BUS, EventBus, collected_events, start_recording
 from services.idempotency import KeyedRequest, claim
 from services.movements import write_pending
+from services.queries import statement_by_statement
 from services.tokens import TokenCache
 
 DEFAULT_ACTOR = "api"
@@ -88,6 +89,10 @@ class Context:
             self.idempotency.claimed = True
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self, *, one_statement: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read session: one snapshot for all its statements, or, for a read that is
+        `one_statement`, none around it (services/queries.py, `statement_by_statement`)."""
         async with self.read_sessions() as session:
+            if one_statement:
+                await statement_by_statement(session)
             yield session

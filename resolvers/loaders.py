@@ -29,7 +29,12 @@ from models import (
     Warehouse,
 )
 from services.movements import MovementRow, movements_by_lot_ids, movements_by_serial_ids
-from services.queries import keyset_pages_by_group, rows_by_ids, rows_grouped_by
+from services.queries import (
+    keyset_pages_by_group,
+    rows_by_ids,
+    rows_grouped_by,
+    statement_by_statement,
+)
 from services.stock_levels import StockPosition, positions_by_lot, positions_by_product
 
 K = TypeVar("K")
@@ -54,11 +59,8 @@ class SessionLoader(DataLoader[K, V]):
 
     async def batch_load_fn(self, keys: list[K]) -> list[V]:
         async with self._sessions() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # A batch is one read. At READ COMMITTED each statement takes its own
-                # snapshot anyway, so a transaction around it only added a BEGIN and a
-                # ROLLBACK: two round trips more per batch.
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            # A batch is one read (or, for pages of different shapes, independent ones).
+            await statement_by_statement(session)
             return list(await self._batch(session, keys))
 
     def done(self, key: K) -> "Future[V] | None":

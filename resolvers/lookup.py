@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, select
 
 from models import (
+    Location,
     Lot,
     OutboundOrder,
     OutboundOrderStatus,
@@ -91,20 +92,34 @@ async def serial_by_number(ctx: Context, sku: str, serial_number: str) -> Serial
     may use it for a query that also wants released rows; the number's search key (which
     the number implies) finds it through the index on `serial_key` instead. `+ 0` keeps
     SQLite, which has no statistics, from walking all of the product's serials instead.
+
+    The product and the current location come in the same statement and are handed to the
+    request's loaders: a look-up almost always shows them, and each would otherwise be a
+    statement (and a read session) of its own.
     """
     number = serial_number.strip()
-    async with ctx.read() as session:
-        return await session.scalar(
-            select(Serial)
-            .join(Product, Product.id == Serial.product_id + 0)
-            .where(
-                Product.sku == sku.strip(),
-                Serial.serial_key == serial_key(number),
-                Serial.serial_number == number,
+    async with ctx.read(one_statement=True) as session:
+        found = (
+            await session.execute(
+                select(Serial, Product, Location)
+                .join(Product, Product.id == Serial.product_id + 0)
+                .outerjoin(Location, Location.id == Serial.location_id)
+                .where(
+                    Product.sku == sku.strip(),
+                    Serial.serial_key == serial_key(number),
+                    Serial.serial_number == number,
+                )
+                .order_by((Serial.status == SerialStatus.RELEASED).asc(), Serial.id.desc())
+                .limit(1)
             )
-            .order_by((Serial.status == SerialStatus.RELEASED).asc(), Serial.id.desc())
-            .limit(1)
-        )
+        ).first()
+    if found is None:
+        return None
+    serial, product, location = found
+    ctx.loaders.product_by_id.prime(product.id, product)
+    if location is not None:
+        ctx.loaders.location_by_id.prime(location.id, location)
+    return serial
 
 
 async def lot_by_number(ctx: Context, sku: str, lot_number: str) -> Lot | None:

@@ -15,6 +15,20 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 MAX_PAGE_SIZE = 100
+# The execution option `statement_by_statement` sets on SQLite (trackline/db.py reads it).
+STATEMENT_BY_STATEMENT = "trackline_statement_by_statement"
+
+
+async def statement_by_statement(session: AsyncSession) -> None:
+    """Let this read session run each statement on its own, with no transaction around them
+    (PostgreSQL: autocommit; SQLite: no BEGIN). One statement reads one consistent snapshot
+    on both engines, so a read that is one statement, as every dataloader batch is, needs
+    nothing more; the transaction cost it two more round trips on PostgreSQL and three
+    driver calls on SQLite, each a hop to the driver's thread (docs/performance.md, B4)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    else:
+        await session.connection(execution_options={STATEMENT_BY_STATEMENT: True})
 
 
 async def rows_by_ids(session: AsyncSession, model: type[M], ids: Sequence[int]) -> list[M | None]:

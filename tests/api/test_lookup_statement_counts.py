@@ -186,3 +186,36 @@ async def test_lot_movements_with_lots_and_locations_is_constant(db: Database) -
     # the page, its total count, lots, locations (from and to in one batch)
     assert small == large == 4
     assert data["lotMovements"]["totalCount"] == 82
+
+
+ONE_SERIAL = """
+query ($sku: String!, $number: String!) {
+  serial(sku: $sku, serialNumber: $number) {
+    serialNumber status
+    product { sku name }
+    location { code }
+    movements(last: 10) { kind fromLocation { code } toLocation { code } }
+  }
+}
+"""
+
+
+async def test_one_serial_with_its_product_location_and_history_costs_three(
+    db: Database,
+) -> None:
+    site = await make_site(db)
+    await _serials(db, site, "ONE", 2)
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
+    variables = {"sku": "ONE", "number": "SN-ONE-0001"}
+    with db.count_statements() as counter:
+        result = await schema.execute(ONE_SERIAL, variables, context_value=context)
+    assert result.errors is None, result.errors
+
+    # the serial with its product and location, its movements, their locations; the
+    # product and the location come with the serial and are not read again
+    assert counter.count == 3
+    serial = result.data["serial"] if result.data else {}
+    assert serial["product"]["sku"] == "ONE"
+    assert serial["location"] == {"code": "A-02"}
+    assert [m["kind"] for m in serial["movements"]] == ["EXPECT", "RECEIVE", "PUTAWAY"]
+    assert serial["movements"][-1]["toLocation"] == {"code": "A-02"}
