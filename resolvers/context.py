@@ -51,7 +51,7 @@ class Context:
         """Forget every row loaded so far. A WebSocket connection keeps one context for all
         its operations, so each subscription event starts with empty loaders (else a
         serial's second change would be answered from the first one's cache)."""
-        self.loaders = Loaders.create(self.read_sessions)
+        self.loaders = Loaders.create(self.read_sessions, self.loaders.selected)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -2,7 +2,7 @@
 must never be used by two concurrent tasks, and batches of different loaders run together."""
 
 from asyncio import Future
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -87,9 +87,9 @@ class PageKey:
 Page = tuple[list[M], bool]
 
 
-def _pages(
-    sessions: async_sessionmaker[AsyncSession], model: type[M], group: Any, status: Any = None
-) -> "SessionLoader[PageKey, Page[M]]":
+def _page_batch(
+    model: type[M], group: Any, status: Any = None
+) -> Callable[[AsyncSession, Sequence[PageKey]], Awaitable[list[Page[M]]]]:
     """Pages of many groups in one statement per distinct (first, after, statuses)."""
 
     async def batch(session: AsyncSession, keys: Sequence[PageKey]) -> list[Page[M]]:
@@ -106,7 +106,7 @@ def _pages(
                 answers[PageKey(group_id, first, after, statuses)] = found
         return [answers[key] for key in keys]
 
-    return SessionLoader(sessions, batch)
+    return batch
 
 
 def _by_id(
@@ -137,12 +137,49 @@ class Loaders:
     them, and making all thirty for every event of every subscriber was most of the cost of
     delivering it (docs/performance.md, B8)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], selected: frozenset[str] = frozenset()
+    ) -> None:
         self.sessions = sessions
+        # The names of the fields the operation selects (set from its document by
+        # schema/loading.py). When it shows where serials are (`location`) or where
+        # movements went (`fromLocation`, `toLocation`), the batches that read serials or
+        # movements also read the locations those name, in the same session. Every location
+        # is then at hand when the serials' and movements' fields are answered: no round of
+        # loads, and no awaitable per serial or movement, for it (docs/performance.md, B2).
+        self.selected = selected
 
     @classmethod
-    def create(cls, sessions: async_sessionmaker[AsyncSession]) -> "Loaders":
-        return cls(sessions)
+    def create(
+        cls, sessions: async_sessionmaker[AsyncSession], selected: frozenset[str] = frozenset()
+    ) -> "Loaders":
+        return cls(sessions, selected)
+
+    def _bringing_locations(
+        self,
+        batch: Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[V]]],
+        location_ids: Callable[[Sequence[V]], Iterable[int | None]],
+        shown_by: frozenset[str],
+    ) -> Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[V]]]:
+        """`batch`, then, if the operation selects any of `shown_by`, the locations its
+        rows name."""
+
+        async def load(session: AsyncSession, keys: Sequence[K]) -> Sequence[V]:
+            found = await batch(session, keys)
+            if not shown_by.isdisjoint(self.selected):
+                await self._read_locations(session, location_ids(found))
+            return found
+
+        return load
+
+    async def _read_locations(self, session: AsyncSession, ids: Iterable[int | None]) -> None:
+        """The locations among `ids` this request has not loaded, read into its loader."""
+        loader = self.location_by_id
+        wanted = sorted({i for i in ids if i is not None and loader.done(i) is None})
+        if wanted:
+            found = await rows_by_ids(session, Location, wanted)
+            for location_id, location in zip(wanted, found, strict=True):
+                loader.prime(location_id, location)
 
     @cached_property
     def warehouse_by_id(self) -> SessionLoader[int, Warehouse | None]:
@@ -182,11 +219,17 @@ class Loaders:
 
     @cached_property
     def movements_by_serial_id(self) -> SessionLoader[int, list[MovementRow]]:
-        return SessionLoader(self.sessions, movements_by_serial_ids)
+        batch = self._bringing_locations(
+            movements_by_serial_ids, _movement_location_ids, MOVEMENT_LOCATIONS
+        )
+        return SessionLoader(self.sessions, batch)
 
     @cached_property
     def movements_by_lot_id(self) -> SessionLoader[int, list[MovementRow]]:
-        return SessionLoader(self.sessions, movements_by_lot_ids)
+        batch = self._bringing_locations(
+            movements_by_lot_ids, _movement_location_ids, MOVEMENT_LOCATIONS
+        )
+        return SessionLoader(self.sessions, batch)
 
     @cached_property
     def lines_by_order_id(self) -> SessionLoader[int, list[ReceivingLine]]:
@@ -212,11 +255,14 @@ class Loaders:
 
     @cached_property
     def serial_pages_by_product_id(self) -> SessionLoader[PageKey, Page[Serial]]:
-        return _pages(self.sessions, Serial, Serial.product_id, Serial.status)
+        batch = _page_batch(Serial, Serial.product_id, Serial.status)
+        return SessionLoader(
+            self.sessions, self._bringing_locations(batch, _serial_location_ids, SERIAL_LOCATION)
+        )
 
     @cached_property
     def lot_pages_by_product_id(self) -> SessionLoader[PageKey, Page[Lot]]:
-        return _pages(self.sessions, Lot, Lot.product_id)
+        return SessionLoader(self.sessions, _page_batch(Lot, Lot.product_id))
 
     @cached_property
     def order_by_id(self) -> SessionLoader[int, OutboundOrder | None]:
@@ -271,3 +317,18 @@ class Loaders:
     @cached_property
     def stock_by_lot_id(self) -> SessionLoader[int, list[StockPosition]]:
         return SessionLoader(self.sessions, positions_by_lot)
+
+
+MOVEMENT_LOCATIONS = frozenset({"fromLocation", "toLocation"})
+SERIAL_LOCATION = frozenset({"location"})
+
+
+def _movement_location_ids(histories: Sequence[list[MovementRow]]) -> Iterable[int | None]:
+    for history in histories:
+        for movement in history:
+            yield movement.from_location_id
+            yield movement.to_location_id
+
+
+def _serial_location_ids(pages: Sequence[Page[Serial]]) -> Iterable[int | None]:
+    return (serial.location_id for serials, _ in pages for serial in serials)

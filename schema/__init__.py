@@ -1,17 +1,15 @@
 """The GraphQL schema: Strawberry types only; every field calls into resolvers/."""
 
-from collections.abc import Iterator
-
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from resolvers.context import Context
 from schema.access import AccessMutation, AccessQuery
 from schema.catalog import CatalogMutation
 from schema.epcis import EpcisQuery
 from schema.execution import LeafFastPath
 from schema.imports import ImportMutation
 from schema.limits import HostileQueryGuard
+from schema.loading import FreshLoadersPerOperation
 from schema.lookup import LookupQuery
 from schema.masking import ErrorHandlingSchema, MaskUnexpectedErrors
 from schema.outbound import OutboundMutation, OutboundQuery
@@ -44,18 +42,6 @@ Mutation = merge_types(
         AccessMutation,
     ),
 )
-
-
-class FreshLoadersPerOperation(SchemaExtension):
-    """Dataloaders cache rows for one operation only. Over HTTP every request has its own
-    context anyway; a WebSocket keeps one context for the connection's whole life, and
-    without this a second query on it would be answered from the first one's rows."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, Context):
-            context.fresh_loaders()
-        yield
 
 
 schema = ErrorHandlingSchema(

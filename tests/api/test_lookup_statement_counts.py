@@ -1,7 +1,7 @@
 """Look-up and report shapes cost a fixed number of SQL statements, however many rows they
 return: every relationship goes through a dataloader that fetches one batch per level."""
 
-from typing import Any
+from typing import Any, cast
 
 from models import Tracking
 from resolvers.context import Context
@@ -139,8 +139,8 @@ async def test_products_serials_movements_with_locations_do_not_grow_with_rows(
     await _serials(db, site, "MORE", 60)
     large, data = await _count(db, PRODUCTS_SERIALS_MOVEMENTS)
 
-    # products, serial pages, serials' locations and movements together, then the
-    # movements' locations not already loaded (the dock)
+    # products, serial pages with the serials' locations, movements with the locations
+    # they name not already loaded (the dock)
     assert small == large == 5
     serials = [s for p in data["products"]["nodes"] for s in p["serials"]["nodes"]]
     assert len(serials) == 121
@@ -219,3 +219,47 @@ async def test_one_serial_with_its_product_location_and_history_costs_three(
     assert serial["location"] == {"code": "A-02"}
     assert [m["kind"] for m in serial["movements"]] == ["EXPECT", "RECEIVE", "PUTAWAY"]
     assert serial["movements"][-1]["toLocation"] == {"code": "A-02"}
+
+
+class CountingSessions:
+    """A session factory that counts the sessions it opens."""
+
+    def __init__(self, sessions: Any) -> None:
+        self.sessions = sessions
+        self.opened = 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self.sessions()
+
+
+HISTORY_WITHOUT_LOCATIONS = """
+{ products(first: 10) { nodes { sku serials(first: 100) { nodes { movements { kind } } } } } }
+"""
+
+
+async def test_locations_come_in_the_batches_of_the_serials_and_movements_that_name_them(
+    db: Database,
+) -> None:
+    site = await make_site(db)
+    await _serials(db, site, "MANY", 20)
+    reads = CountingSessions(db.read_sessions)
+    context = Context(db.sessions, cast(Any, reads), principal=TRUSTED)
+    with db.count_statements() as counter:
+        result = await schema.execute(PRODUCTS_SERIALS_MOVEMENTS, context_value=context)
+    assert result.errors is None, result.errors
+    # Five statements in three reads: products; serial pages and their locations;
+    # movements and the locations they name. No round of its own for locations.
+    assert (counter.count, reads.opened) == (5, 3)
+    serials = result.data["products"]["nodes"][0]["serials"]["nodes"] if result.data else []
+    assert {s["location"]["code"] for s in serials} == {"A-01", "A-02"}
+    assert {m["fromLocation"]["code"] for s in serials for m in s["movements"][-1:]} == {"DOCK"}
+
+    reads = CountingSessions(db.read_sessions)
+    context = Context(db.sessions, cast(Any, reads), principal=TRUSTED)
+    with db.count_statements() as counter:
+        result = await schema.execute(HISTORY_WITHOUT_LOCATIONS, context_value=context)
+    assert result.errors is None, result.errors
+    # Nothing selects a location, so none is read.
+    assert not any("FROM location " in statement for statement in counter.statements)
+    assert (counter.count, reads.opened) == (3, 3)
