@@ -89,6 +89,9 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
                 if plan is not None:
                     if plan[0] == LEAF:
                         result = self._leaf(plan, source_value)
+                        if result is not Undefined:  # a scalar: never awaitable
+                            results[response_name] = result
+                            continue
                     else:
                         result = self._reference(
                             plan, source_value, field_details_list, path, response_name,

@@ -1,9 +1,11 @@
 """What an operation's document tells the dataloaders before execution starts."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from graphql import DocumentNode, FieldNode, Node
+from strawberry import Info
 from strawberry.extensions import SchemaExtension
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers.context import Context
 
@@ -34,6 +36,24 @@ def _nodes(document: DocumentNode) -> Iterator[Node]:
         selection_set = getattr(node, "selection_set", None)
         if selection_set is not None:
             stack.extend(selection_set.selections)
+
+
+def selects_below(info: Info, *path: str) -> bool:
+    """Whether the field being resolved selects `path` under it, fragments included: e.g.
+    `selects_below(info, "nodes", "movements")` on a connection of serials."""
+    return any(_selects(field.selections, path) for field in info.selected_fields)
+
+
+def _selects(selections: Sequence[Selection], path: Sequence[str]) -> bool:
+    for selection in selections:
+        if not isinstance(selection, SelectedField):  # a fragment: its fields are this level's
+            if _selects(selection.selections, path):
+                return True
+        elif selection.name == path[0] and (
+            len(path) == 1 or _selects(selection.selections, path[1:])
+        ):
+            return True
+    return False
 
 
 class FreshLoadersPerOperation(SchemaExtension):

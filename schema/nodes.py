@@ -1,8 +1,9 @@
 """The objects of the warehouse as GraphQL nodes: catalog, inventory, receiving, history."""
 
+import contextlib
 from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from graphql.pyutils import UndefinedType
@@ -23,6 +24,7 @@ from schema.enums import (
     Tracking,
 )
 from schema.execution import answered_at_once
+from schema.loading import selects_below
 from schema.pagination import Connection, connection
 from schema.rows import FromRow
 
@@ -94,6 +96,10 @@ class Product(FromRow):
         statuses: list[SerialStatus] | None = None,
     ) -> Connection["Serial"]:
         page = await lookup.serials_of_product(info.context, self.id, first, after, statuses)
+        if selects_below(info, "nodes", "movements") or selects_below(
+            info, "edges", "node", "movements"
+        ):
+            await _histories_loaded(info.context, [serial.id for serial in page.rows])
         return connection(Serial, page)
 
     @strawberry.field(description="On hand, allocated and available, by location and lot.")
@@ -154,13 +160,36 @@ class Serial(FromRow):
         description="The complete audit trail, oldest first; with `last`, only the newest "
         "`last` movements (still oldest first)."
     )
-    async def movements(self, info: Info, last: int | None = None) -> list["Movement"]:
-        rows = await info.context.loaders.movements_by_serial_id.load(self.id)
-        if last is not None:
-            if last < 0:
-                raise lookup.ArgumentError("last must not be negative")
-            rows = rows[max(len(rows) - last, 0) :]
-        return Movement.many(rows)
+    def movements(self, info: Info, last: int | None = None) -> list["Movement"]:
+        # At once when this request has loaded the history (see _histories_loaded), else
+        # an awaitable, which graphql-core awaits.
+        if last is not None and last < 0:
+            raise lookup.ArgumentError("last must not be negative")
+        loader = info.context.loaders.movements_by_serial_id
+        loaded = loader.done(self.id)
+        if loaded is not None:
+            return _newest(loaded.result(), last)
+        return cast(list["Movement"], _newest_later(loader.load(self.id), last))
+
+
+async def _histories_loaded(context: Context, serial_ids: list[int]) -> None:
+    """Load a page of serials' movements before the serials' fields are answered. Each
+    serial's `movements` is then answered at once, where loading them serial by serial
+    costs a coroutine and a task per serial (docs/performance.md, B2). A failed read is
+    kept by the loader and reported by each serial's `movements` field, as it would have
+    been without this; the page itself stands."""
+    with contextlib.suppress(Exception):
+        await context.loaders.movements_by_serial_id.load_many(serial_ids)
+
+
+def _newest(rows: list[Any], last: int | None) -> list["Movement"]:
+    if last is not None:
+        rows = rows[max(len(rows) - last, 0) :]
+    return Movement.many(rows)
+
+
+async def _newest_later(load: Awaitable[list[Any]], last: int | None) -> list["Movement"]:
+    return _newest(await load, last)
 
 
 @strawberry.type(

@@ -145,6 +145,7 @@ def _forget_pending(session: Session) -> None:
 # tracking (about half of the cost of reading 10,000 movements).
 MovementRow = Row[Any]
 _MOVEMENT_COLUMNS = tuple(Movement.__table__.columns)
+MOVEMENT_COLUMN_NAMES = tuple(column.name for column in _MOVEMENT_COLUMNS)
 
 
 async def movements_by_serial_ids(

@@ -1,0 +1,101 @@
+"""A page of a product's serials loads their movements before the serials are answered, so
+each `movements` field is answered at once; a failed read is reported at a serial's
+`movements`, as before."""
+
+from typing import Any
+
+import pytest
+
+import resolvers.loaders
+import schema.nodes
+from models import Tracking
+from resolvers.context import Context
+from schema import schema as graphql_schema
+from services.receiving import LineReceipt
+from tests.conftest import TRUSTED, Database
+from tests.services.builders import expect, make_product, make_site, plan_asn, receive_lines
+
+TREE = """
+{ products(first: 5) { nodes { sku serials(first: 10) {
+    nodes { serialNumber movements(last: 1) { kind toLocation { code } } } } } } }
+"""
+EDGES = """
+{ products(first: 5) { nodes { serials(first: 10) {
+    edges { node { ...History } } } } } }
+fragment History on Serial { serialNumber movements { kind } }
+"""
+
+
+async def _received(db: Database, count: int) -> None:
+    site = await make_site(db)
+    product = await make_product(db, "SCAN", Tracking.SERIAL)
+    numbers = [f"SN-{i:03d}" for i in range(count)]
+    asn = await plan_asn(db, site, "ASN-1", expect(product, count, *numbers))
+    await receive_lines(db, asn, LineReceipt(asn.line_ids[0], serial_numbers=numbers))
+
+
+class Waits:
+    """Counts the serial histories answered by waiting for the loader, not at once."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = schema.nodes._newest_later
+
+        def counted(*args: Any) -> Any:
+            self.count += 1
+            return original(*args)
+
+        monkeypatch.setattr(schema.nodes, "_newest_later", counted)
+
+
+async def _execute(db: Database, document: str) -> Any:
+    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
+    return await graphql_schema.execute(document, context_value=context)
+
+
+@pytest.mark.parametrize("document", [TREE, EDGES], ids=["nodes", "edges and a fragment"])
+async def test_each_history_is_answered_at_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch, document: str
+) -> None:
+    await _received(db, 6)
+    waits = Waits(monkeypatch)
+    result = await _execute(db, document)
+    assert result.errors is None, result.errors
+    assert waits.count == 0
+    serials = result.data["products"]["nodes"][0]["serials"]
+    histories = [
+        s["movements"] for s in serials.get("nodes") or [e["node"] for e in serials["edges"]]
+    ]
+    assert len(histories) == 6
+    assert all(history[-1]["kind"] == "RECEIVE" for history in histories)
+
+
+async def test_serials_from_elsewhere_still_wait_for_their_history(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _received(db, 3)
+    waits = Waits(monkeypatch)
+    result = await _execute(
+        db, '{ receivingOrder(number: "ASN-1") { lines { serials { movements { kind } } } } }'
+    )
+    assert result.errors is None, result.errors
+    assert waits.count == 3  # the check above can tell the two paths apart
+
+
+async def test_a_failed_history_read_is_reported_at_the_serial(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _received(db, 3)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the movement table could not be read")
+
+    monkeypatch.setattr(resolvers.loaders, "movements_by_serial_ids", broken)
+    result = await _execute(db, TREE)
+    # Reported at the first serial's own `movements`, where a history loaded serial by
+    # serial reports it too; the history is non-null all the way up, so the null reaches
+    # the root (and ends the rest of the list).
+    assert [tuple(e.path) for e in result.errors] == [
+        ("products", "nodes", 0, "serials", "nodes", 0, "movements")
+    ]
+    assert result.data is None
