@@ -22,6 +22,7 @@ from bench.common import scratch_database
 from bench.report import Row
 from bench.scenarios import Bench, allocation, imports, live, reads, shapes
 from bench.seed import SIZES, seed
+from trackline.runtime import settle_heap, tune_garbage_collector
 
 ALL = [f"B{i}" for i in range(10)]
 # Per size: B7 rows imported, B8 subscribers.
@@ -41,6 +42,10 @@ async def run(args: argparse.Namespace) -> list[Row]:
             f"(hash chain verified: {seeded.verified:,} movements)",
             flush=True,
         )
+        # From here the process stands for a started server: its collector set as
+        # `create_app` sets it and as the app's start-up leaves it (trackline/runtime.py).
+        tune_garbage_collector()
+        settle_heap()
         bench = Bench(args.engine, engines, seeded, reps=1 if args.quick else 5)
         # Only the scenarios, not the seeding: for "where does the time go" on a miss.
         profiler = cProfile.Profile() if args.profile else None

@@ -46,7 +46,7 @@ from trackline.limits import HttpLimits
 from trackline.observability import Metrics, Observability, note_errors, note_operation
 from trackline.probes import probe_routes
 from trackline.reports_http import report_routes
-from trackline.runtime import tune_garbage_collector
+from trackline.runtime import settle_heap, tune_garbage_collector
 from trackline.settings import Settings
 
 ADMIN_DIR = Path(__file__).resolve().parent.parent / "graphiql"
@@ -208,6 +208,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await bus.start()
+        settle_heap()
         try:
             yield
         finally:
