@@ -88,10 +88,22 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
                 result: Any = Undefined
                 if plan is not None:
                     if plan[0] == LEAF:
-                        result = self._leaf(plan, source_value)
-                        if result is not Undefined:  # a scalar: never awaitable
-                            results[response_name] = result
+                        # Written out here, not called: this runs for every leaf. A value
+                        # missing, None where not allowed, or not serializable goes the
+                        # ordinary way, which reports it.
+                        value = getattr(source_value, plan[1], Undefined)
+                        if value is None and not plan[3]:
+                            results[response_name] = None
                             continue
+                        if value is not None and value is not Undefined:
+                            try:
+                                result = plan[2](value)
+                            except Exception:  # the ordinary path reports it properly
+                                result = None
+                            if result is not None:  # a scalar: never awaitable
+                                results[response_name] = result
+                                continue
+                            result = Undefined
                     else:
                         result = self._reference(
                             plan, source_value, field_details_list, path, response_name,
@@ -172,20 +184,6 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
     @cached_property
     def _item_plans(self) -> dict[int, tuple[Any, Any]]:
         return {}
-
-    @staticmethod
-    def _leaf(plan: Plan, source: Any) -> Any:
-        _, attribute, serialize, non_null, _ = plan
-        value = getattr(source, attribute, Undefined)
-        if value is None:
-            return Undefined if non_null else None
-        if value is Undefined:
-            return Undefined
-        try:
-            serialized = serialize(value)
-        except Exception:  # the ordinary path reports it properly
-            return Undefined
-        return Undefined if serialized is None else serialized
 
     def _reference(
         self,
