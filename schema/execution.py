@@ -204,10 +204,14 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
             return Undefined if isinstance(field_type, GraphQLNonNull) else None
         if not isinstance(found, origin):  # Undefined, or anything unexpected
             return Undefined
+        answered = self._answered.get((id(found), id(field_details_list)))
+        if answered is not None and answered[0] is found and answered[1] is field_details_list:
+            return answered[2]
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:  # incremental delivery is for the ordinary path
             return Undefined
         field_path = Path(path, response_name, parent_type.name)
+        errors = len(self.collected_errors.errors)
         try:
             completed = self.execute_fields(
                 object_type, found, field_path, grouped, position_context
@@ -217,7 +221,21 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
             return None
         if self.is_awaitable(completed):
             return self._completed_later(completed, field_type, field_details_list, field_path)
+        if len(self.collected_errors.errors) == errors:
+            # Kept with the object and the selection, so that their ids cannot be reused
+            # while this operation runs.
+            self._answered[(id(found), id(field_details_list))] = (
+                found, field_details_list, completed
+            )  # fmt: skip
         return completed
+
+    @cached_property
+    def _answered(self) -> dict[tuple[int, int], tuple[Any, Any, Any]]:
+        """The same object under the same selection has the same answer within one
+        operation: ten thousand movements name a few locations, each answered once. Only
+        answers completed at once and without errors are kept; JSON does not mind a
+        dictionary that appears in several places."""
+        return {}
 
     async def _completed_later(
         self, completed: Any, field_type: Any, field_details_list: Any, path: Path

@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import strawberry
+from sqlalchemy import func, select
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from models import Location
 from resolvers.context import Context
 from schema import schema
 from schema.execution import LEAF, REFERENCE, LeafFastPath, answered_at_once
@@ -56,6 +58,20 @@ async def test_answers_are_those_of_ordinary_execution(db: Database) -> None:
     assert kinds[("Movement", "occurredAt")] == LEAF
     assert kinds[("Movement", "toLocation")] == REFERENCE
     assert kinds[("Serial", "product")] == REFERENCE
+    # A location named by many movements was answered once and that answer reused: there
+    # are no more distinct answers than locations.
+    answers = [
+        movement["toLocation"]
+        for product in fast[0][0]["products"]["nodes"]
+        for serial in product["serials"]["nodes"]
+        for movement in serial["movements"]
+        if movement["toLocation"] is not None
+    ]
+    async with db.read_sessions() as session:
+        locations = await session.scalar(select(func.count()).select_from(Location))
+    assert locations is not None
+    assert len(answers) > locations
+    assert len({id(answer) for answer in answers}) <= locations
 
 
 @strawberry.type
