@@ -1,6 +1,7 @@
 """What every scenario shares: a throw-away database, a statement counter, timing."""
 
 import asyncio
+import gc
 import itertools
 import os
 import statistics
@@ -96,10 +97,16 @@ def timing(samples: list[float]) -> Timing:
 
 async def time_interleaved(runs: int, *actions: Callable[[int], Awaitable[object]]) -> list[Timing]:
     """Run i of every action, then run i + 1 of every action, ...: a machine that speeds up
-    or slows down during the run (this one is a shared VM) affects them alike."""
+    or slows down during the run (this one is a shared VM) affects them alike.
+
+    The garbage collector is emptied before each timed run (not timed), so that each side
+    pays for the collections its own allocations set off: otherwise a pause set off by one
+    side's garbage lands on whichever request happens to be running, and a change that
+    allocates less moved pauses onto the baseline's requests (docs/performance.md)."""
     samples: list[list[float]] = [[] for _ in actions]
     for i in range(runs):
         for action, times in zip(actions, samples, strict=True):
+            gc.collect()
             start = time.perf_counter()
             await action(i)
             times.append((time.perf_counter() - start) * 1000)
