@@ -38,10 +38,12 @@ def _nodes(document: DocumentNode) -> Iterator[Node]:
             stack.extend(selection_set.selections)
 
 
-def selects_below(info: Info, *path: str) -> bool:
-    """Whether the field being resolved selects `path` under it, fragments included: e.g.
-    `selects_below(info, "nodes", "movements")` on a connection of serials."""
-    return any(_selects(field.selections, path) for field in info.selected_fields)
+def selects_below(info: Info, *paths: Sequence[str]) -> bool:
+    """Whether the field being resolved selects any of `paths` under it, fragments
+    included: e.g. `selects_below(info, ("nodes", "movements"))` on a connection of
+    serials. The selection is read once, however many paths are asked about."""
+    fields = info.selected_fields
+    return any(_selects(field.selections, path) for path in paths for field in fields)
 
 
 def _selects(selections: Sequence[Selection], path: Sequence[str]) -> bool:

@@ -96,9 +96,7 @@ class Product(FromRow):
         statuses: list[SerialStatus] | None = None,
     ) -> Connection["Serial"]:
         page = await lookup.serials_of_product(info.context, self.id, first, after, statuses)
-        if selects_below(info, "nodes", "movements") or selects_below(
-            info, "edges", "node", "movements"
-        ):
+        if selects_below(info, ("nodes", "movements"), ("edges", "node", "movements")):
             await _histories_loaded(info.context, [serial.id for serial in page.rows])
         return connection(Serial, page)
 
@@ -176,8 +174,8 @@ async def _histories_loaded(context: Context, serial_ids: list[int]) -> None:
     """Load a page of serials' movements before the serials' fields are answered. Each
     serial's `movements` is then answered at once, where loading them serial by serial
     costs a coroutine and a task per serial (docs/performance.md, B2). A failed read is
-    kept by the loader and reported by each serial's `movements` field, as it would have
-    been without this; the page itself stands."""
+    kept by the loader and reported at the serials' `movements` fields, as it would have
+    been without this (tests/api/test_history_prefetch.py)."""
     with contextlib.suppress(Exception):
         await context.loaders.movements_by_serial_id.load_many(serial_ids)
 
