@@ -70,6 +70,15 @@ class SessionLoader(DataLoader[K, V]):
             await statement_by_statement(session)
             return list(await self._batch(session, keys))
 
+    async def load_in(self, session: AsyncSession, keys: Sequence[K]) -> None:
+        """Load `keys` with a read session the caller already holds, and keep the answers as
+        if they had been loaded: a look-up that knows it will need them saves a session and
+        a round of the event loop. Keys already loaded are not read again."""
+        wanted = [key for key in keys if key not in self._cache]
+        if wanted:
+            for key, value in zip(wanted, await self._batch(session, wanted), strict=True):
+                self.prime(key, value)
+
     def done(self, key: K) -> "Future[V] | None":
         """The finished load of `key` in this request, if there is one (`result()` is the
         value): a resolver can answer from it at once, where awaiting even a finished load

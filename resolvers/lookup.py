@@ -1,10 +1,11 @@
 """Finding serials and lots by their numbers, and keyset pages of growing lists."""
 
 import base64
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from models import (
     Location,
@@ -84,7 +85,24 @@ async def page(ctx: Context, query: Select[Any], first: int, after: str | None) 
     return Page(rows, more, after_id is not None)
 
 
-async def serial_by_number(ctx: Context, sku: str, serial_number: str) -> Serial | None:
+# Built once (services/queries.py says why); see serial_by_number.
+_SERIAL_BY_NUMBER = (
+    select(Serial, Product, Location)
+    .join(Product, Product.id == Serial.product_id + 0)
+    .outerjoin(Location, Location.id == Serial.location_id)
+    .where(
+        Product.sku == bindparam("sku"),
+        Serial.serial_key == bindparam("key"),
+        Serial.serial_number == bindparam("number"),
+    )
+    .order_by((Serial.status == SerialStatus.RELEASED).asc(), Serial.id.desc())
+    .limit(1)
+)
+
+
+async def serial_by_number(
+    ctx: Context, sku: str, serial_number: str, *, with_history: bool = False
+) -> Serial | None:
     """Exact match. A number released from a cancelled ASN and expected again resolves to
     the live serial.
 
@@ -95,24 +113,19 @@ async def serial_by_number(ctx: Context, sku: str, serial_number: str) -> Serial
 
     The product and the current location come in the same statement and are handed to the
     request's loaders: a look-up almost always shows them, and each would otherwise be a
-    statement (and a read session) of its own.
+    statement (and a read session) of its own. `with_history` (the look-up shows the
+    serial's movements) reads the history in the same session too, with the locations it
+    names when those are shown: one session where the movements' own batch would open a
+    second. If that read fails, the serial is still answered and its `movements` field
+    reads the history again, reporting what goes wrong there.
     """
     number = serial_number.strip()
+    values = {"sku": sku.strip(), "key": serial_key(number), "number": number}
     async with ctx.read(one_statement=True) as session:
-        found = (
-            await session.execute(
-                select(Serial, Product, Location)
-                .join(Product, Product.id == Serial.product_id + 0)
-                .outerjoin(Location, Location.id == Serial.location_id)
-                .where(
-                    Product.sku == sku.strip(),
-                    Serial.serial_key == serial_key(number),
-                    Serial.serial_number == number,
-                )
-                .order_by((Serial.status == SerialStatus.RELEASED).asc(), Serial.id.desc())
-                .limit(1)
-            )
-        ).first()
+        found = (await session.execute(_SERIAL_BY_NUMBER, values)).first()
+        if found is not None and with_history:
+            with contextlib.suppress(Exception):
+                await ctx.loaders.movements_by_serial_id.load_in(session, [found[0].id])
     if found is None:
         return None
     serial, product, location = found

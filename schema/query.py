@@ -6,6 +6,7 @@ from strawberry import relay
 from resolvers import catalog, lookup, receiving
 from resolvers.ids import decode
 from schema.enums import PutawayTaskStatus, ReceivingOrderStatus, SerialStatus
+from schema.loading import selects_below
 from schema.nodes import Info, Lot, Product, PutawayTask, ReceivingOrder, Serial, Warehouse
 from schema.pagination import Connection, connection
 
@@ -37,7 +38,11 @@ class CoreQuery:
 
     @strawberry.field(description="A serial by its product's SKU and its exact number.")
     async def serial(self, info: Info, sku: str, serial_number: str) -> Serial | None:
-        return Serial.maybe(await lookup.serial_by_number(info.context, sku, serial_number))
+        history = selects_below(info, ("movements",))
+        found = await lookup.serial_by_number(
+            info.context, sku, serial_number, with_history=history
+        )
+        return Serial.maybe(found)
 
     @strawberry.field(description="Serials, oldest first, optionally of one product and statuses.")
     async def serials(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Movement, MovementChain
@@ -79,9 +79,7 @@ class Head:
     last_hash: str
 
 
-async def lock_head(session: AsyncSession) -> Head:
-    """Lock the chain's head until commit (a no-op lock on SQLite, whose writers hold the
-    database's write lock already) and read it."""
+def _head_query(postgresql: bool) -> Any:
     head = select(MovementChain.last_id, MovementChain.last_hash).where(
         MovementChain.id == CHAIN_HEAD_ID
     )
@@ -89,9 +87,37 @@ async def lock_head(session: AsyncSession) -> Head:
     # the chain's back (which `audit verify` then reports) cannot make them collide.
     highest = select(func.max(Movement.id)).scalar_subquery()
     head = head.add_columns(highest.label("highest"))
-    if (await session.connection()).dialect.name == "postgresql":
-        head = head.with_for_update(of=MovementChain)
-    row = (await session.execute(head)).one()
+    return head.with_for_update(of=MovementChain) if postgresql else head
+
+
+# Built once, by engine: every writer of movements runs these (services/queries.py says why).
+_LOCK_HEAD = {postgresql: _head_query(postgresql) for postgresql in (False, True)}
+_ADVANCE = {
+    postgresql: update(MovementChain)
+    .where(MovementChain.id == CHAIN_HEAD_ID)
+    .values(
+        # On PostgreSQL the id sequence is moved along in the same statement, so that an
+        # INSERT that leaves the id to the table still gets a new one.
+        last_id=func.setval("movement_id_seq", bindparam("last_id", type_=Integer))
+        if postgresql
+        else bindparam("last_id"),
+        last_hash=bindparam("last_hash"),
+    )
+    for postgresql in (False, True)
+}
+
+
+_INSERT = insert(Movement)
+
+
+async def _on_postgresql(session: AsyncSession) -> bool:
+    return (await session.connection()).dialect.name == "postgresql"
+
+
+async def lock_head(session: AsyncSession) -> Head:
+    """Lock the chain's head until commit (a no-op lock on SQLite, whose writers hold the
+    database's write lock already) and read it."""
+    row = (await session.execute(_LOCK_HEAD[await _on_postgresql(session)])).one()
     return Head(max(row.last_id, row.highest or 0), row.last_hash)
 
 
@@ -116,30 +142,33 @@ def taken(session: AsyncSession) -> list[tuple[int, int]]:
 
 
 async def advance(session: AsyncSession, head: Head) -> None:
-    """Move the stored head to where this transaction's rows end. On PostgreSQL the id
-    sequence is moved along in the same statement, so that an INSERT that leaves the id to
-    the table still gets a new one."""
-    last_id: Any = head.last_id
-    if (await session.connection()).dialect.name == "postgresql":
-        last_id = func.setval("movement_id_seq", head.last_id)
-    await session.execute(
-        update(MovementChain)
-        .where(MovementChain.id == CHAIN_HEAD_ID)
-        .values(last_id=last_id, last_hash=head.last_hash),
-        execution_options={"synchronize_session": False},
+    """Move the stored head to where this transaction's rows end."""
+    # Through the connection: the ORM's bulk UPDATE would rebuild the statement each time,
+    # and nothing in the session holds the head.
+    connection = await session.connection()
+    await connection.execute(
+        _ADVANCE[connection.dialect.name == "postgresql"],
+        {"last_id": head.last_id, "last_hash": head.last_hash},
     )
 
 
 async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
     """Insert movement rows (column values by name, without id and chain_hash, but with
     occurred_at: a default filled in later would not be the time hashed) at the end of the
-    chain, in the order given, with one executemany. Returns their ids."""
+    chain, in the order given, with one executemany (one per set of columns, when rows
+    name different ones). Returns their ids."""
     head = await lock_head(session)
     ids = await take_ids(session, head, len(rows))
     for movement_id, row in zip(ids, rows, strict=True):
         row["id"] = movement_id
         row["chain_hash"] = head.last_hash = link(head.last_hash, [row.get(c) for c in CONTENT])
     head.last_id = ids[-1]
-    await session.execute(insert(Movement), rows)
+    # Through the connection, as `advance`: movements never become objects of the session.
+    connection = await session.connection()
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(frozenset(row), []).append(row)
+    for same in by_columns.values():
+        await connection.execute(_INSERT, same)
     await advance(session, head)
     return ids

@@ -7,12 +7,13 @@ storage locations is allocated. A shortfall on any line reserves nothing and say
 line, how much is missing.
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Date, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -41,6 +42,7 @@ from services.errors import ErrorCode, Problems, Refused
 from services.identifiers import clean_code, clean_number
 from services.lifecycle import apply_event, lock_serials
 from services.movements import Document, MovementRecord, record_movements
+from services.queries import locked
 from services.stock import lock_products
 
 ORDER_NUMBER_MAX = 64
@@ -123,21 +125,25 @@ async def create_order(
 
 
 async def lock_order(session: AsyncSession, order_id: int) -> OutboundOrder:
-    order = await session.get(OutboundOrder, order_id, with_for_update=True)
+    order = await locked(session, OutboundOrder, order_id)
     if order is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such order", "orderId")
     return order
 
 
+# Built once (services/queries.py says why): every step of an order runs these.
+_LOCK_LINES = (
+    select(OutboundLine)
+    .where(OutboundLine.order_id == bindparam("order_id"))
+    .order_by(OutboundLine.line_number)
+    .with_for_update()
+)
+_LINES = select(OutboundLine).where(OutboundLine.order_id == bindparam("order_id"))
+_ALLOCATION_STATUSES = select(Allocation.status).where(Allocation.order_id == bindparam("order_id"))
+
+
 async def order_lines(session: AsyncSession, order_id: int) -> list[OutboundLine]:
-    return list(
-        await session.scalars(
-            select(OutboundLine)
-            .where(OutboundLine.order_id == order_id)
-            .order_by(OutboundLine.line_number)
-            .with_for_update()
-        )
-    )
+    return list(await session.scalars(_LOCK_LINES, {"order_id": order_id}))
 
 
 async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> None:
@@ -145,10 +151,8 @@ async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> N
     set by their own steps)."""
     if order.status in CLOSED_ORDER:
         return
-    lines = await session.scalars(select(OutboundLine).where(OutboundLine.order_id == order.id))
-    statuses = set(
-        await session.scalars(select(Allocation.status).where(Allocation.order_id == order.id))
-    )
+    lines = await session.scalars(_LINES, {"order_id": order.id})
+    statuses = set(await session.scalars(_ALLOCATION_STATUSES, {"order_id": order.id}))
     fully_allocated = all(line.allocated_quantity == line.quantity for line in lines)
     picked = AllocationStatus.PICKED in statuses
     waiting = AllocationStatus.ALLOCATED in statuses
@@ -188,6 +192,14 @@ class _Plan:
     named: set[tuple[int, str]] = field(default_factory=set)
 
 
+_LOCK_ORDER_AT_WAREHOUSE = (
+    select(OutboundOrder, Warehouse)
+    .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
+    .where(OutboundOrder.id == bindparam("order_id"))
+    .with_for_update(of=OutboundOrder)
+)
+
+
 async def allocate_order(
     session: AsyncSession,
     *,
@@ -198,14 +210,7 @@ async def allocate_order(
 ) -> list[Allocation]:
     """Reserve stock for every line still short of its quantity, or nothing at all."""
     now = now or utc_now()
-    found = (
-        await session.execute(
-            select(OutboundOrder, Warehouse)
-            .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
-            .where(OutboundOrder.id == order_id)
-            .with_for_update(of=OutboundOrder)
-        )
-    ).first()
+    found = (await session.execute(_LOCK_ORDER_AT_WAREHOUSE, {"order_id": order_id})).first()
     if found is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such order", "orderId")
     order, warehouse = found
@@ -375,26 +380,31 @@ def allocation_order(strategy: AllocationStrategy, lot_tracked: bool) -> list[ob
     return [StockBalance.received_at, StockBalance.id]
 
 
-def free_stock_query(warehouse: Warehouse, product: Product, today: date) -> Select[StockBalance]:
-    """Allocatable balances of a product in storage, best first."""
+@functools.cache
+def free_stock_query(strategy: AllocationStrategy, lot_tracked: bool) -> Select[StockBalance]:
+    """Allocatable balances of a product (`product_id`) in storage in a warehouse
+    (`warehouse_id`), best first, at most `limit`; lots on hold or expired by `today` are
+    not allocatable. Built once per strategy and kind of tracking (services/queries.py says
+    why); the values are bound when it runs."""
     free = StockBalance.quantity - StockBalance.allocated_quantity
     query = (
         select(StockBalance)
         .join(Location, Location.id == StockBalance.location_id)
         .where(
-            StockBalance.product_id == product.id,
-            StockBalance.warehouse_id == warehouse.id,
+            StockBalance.product_id == bindparam("product_id"),
+            StockBalance.warehouse_id == bindparam("warehouse_id"),
             Location.kind == LocationKind.STORAGE,
             free > 0,
         )
     )
-    lot_tracked = product.tracking is Tracking.LOT
     if lot_tracked:
+        today = bindparam("today", type_=Date)
         query = query.join(Lot, Lot.id == StockBalance.lot_id).where(
             Lot.on_hold.is_(False),
             (Lot.expiry_date.is_(None)) | (Lot.expiry_date >= today),
         )
-    return query.order_by(*allocation_order(warehouse.allocation_strategy, lot_tracked))  # type: ignore[arg-type]
+    order = allocation_order(strategy, lot_tracked)
+    return query.order_by(*order).limit(bindparam("limit"))  # type: ignore[arg-type]
 
 
 async def _balances(
@@ -409,9 +419,15 @@ async def _balances(
 ) -> int:
     # Every balance holds at least one free unit, so `wanted` rows always suffice, plus the
     # rows earlier lines of this request may already have emptied.
-    query = free_stock_query(warehouse, product, today).limit(wanted + len(plan.taken))
+    query = free_stock_query(warehouse.allocation_strategy, product.tracking is Tracking.LOT)
+    values = {
+        "product_id": product.id,
+        "warehouse_id": warehouse.id,
+        "today": today,
+        "limit": wanted + len(plan.taken),
+    }
     got = 0
-    for balance in await session.scalars(query):
+    for balance in await session.scalars(query, values):
         free = balance.quantity - balance.allocated_quantity - plan.taken[balance.id]
         take = min(free, wanted - got)
         if take <= 0:
@@ -483,7 +499,7 @@ async def _reserve(
 
 async def cancel_allocation(session: AsyncSession, *, allocation_id: int, actor: str) -> Allocation:
     """Give back what one allocation reserved: ALLOCATED serials go back IN_INVENTORY."""
-    allocation = await session.get(Allocation, allocation_id, with_for_update=True)
+    allocation = await locked(session, Allocation, allocation_id)
     if allocation is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such allocation", "allocationId")
     order = await lock_order(session, allocation.order_id)
@@ -542,9 +558,7 @@ async def _release(
     records = []
     for allocation in allocations:
         if allocation.stock_balance_id is not None:
-            balance = await session.get(
-                StockBalance, allocation.stock_balance_id, with_for_update=True
-            )
+            balance = await locked(session, StockBalance, allocation.stock_balance_id)
             assert balance is not None
             balance.allocated_quantity -= allocation.quantity
             records.append(
@@ -557,7 +571,7 @@ async def _release(
                     to_location_id=allocation.location_id,
                 )
             )
-        line = await session.get(OutboundLine, allocation.line_id, with_for_update=True)
+        line = await locked(session, OutboundLine, allocation.line_id)
         assert line is not None
         line.allocated_quantity -= allocation.quantity
         allocation.status = AllocationStatus.CANCELLED

@@ -13,7 +13,7 @@ must be the pick's product, and a lot label's expiry the allocated lot's.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -39,6 +39,7 @@ from services.identifiers import clean_number, lot_key
 from services.lifecycle import apply_event, lock_serials
 from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, refresh_order_status
+from services.queries import locked
 from services.scanning import Label, NumberKind, gtin_owners, label_problems, read_label
 from services.stock import add_stock, lock_products, remove_from_balance
 
@@ -52,17 +53,22 @@ class PickConfirmation:
     quantity: int | None = None
 
 
-async def packing_location(session: AsyncSession, warehouse_id: int) -> int | None:
-    return await session.scalar(
-        select(Location.id)
-        .where(Location.warehouse_id == warehouse_id, Location.kind == LocationKind.PACKING)
-        .order_by(Location.id)
-        .limit(1)
+_PACKING = (
+    select(Location.id)
+    .where(
+        Location.warehouse_id == bindparam("warehouse_id"), Location.kind == LocationKind.PACKING
     )
+    .order_by(Location.id)
+    .limit(1)
+)
+
+
+async def packing_location(session: AsyncSession, warehouse_id: int) -> int | None:
+    return await session.scalar(_PACKING, {"warehouse_id": warehouse_id})
 
 
 async def _open_task(session: AsyncSession, task_id: int) -> tuple[PickTask, Allocation]:
-    task = await session.get(PickTask, task_id, with_for_update=True)
+    task = await locked(session, PickTask, task_id)
     if task is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such pick task", "taskId")
     if task.status is not PickTaskStatus.OPEN:
@@ -72,7 +78,7 @@ async def _open_task(session: AsyncSession, task_id: int) -> tuple[PickTask, All
             else (ErrorCode.TASK_NOT_OPEN)
         )
         raise Refused.one(code, f"pick task {task.id} is {task.status}", "taskId")
-    allocation = await session.get(Allocation, task.allocation_id, with_for_update=True)
+    allocation = await locked(session, Allocation, task.allocation_id)
     assert allocation is not None
     return task, allocation
 
@@ -82,7 +88,7 @@ async def confirm_pick(
 ) -> PickTask:
     task, allocation = await _open_task(session, task_id)
     order = await lock_order(session, task.order_id)
-    line = await session.get(OutboundLine, allocation.line_id, with_for_update=True)
+    line = await locked(session, OutboundLine, allocation.line_id)
     assert line is not None
     packing = await packing_location(session, order.warehouse_id)
     if allocation.serial_id is not None:
@@ -289,7 +295,7 @@ async def _pick_quantity(
             ErrorCode.INVALID_VALUE, f"pick between 0 and {allocation.quantity}", "quantity"
         )
     assert allocation.stock_balance_id is not None
-    source = await session.get(StockBalance, allocation.stock_balance_id, with_for_update=True)
+    source = await locked(session, StockBalance, allocation.stock_balance_id)
     assert source is not None
     short = allocation.quantity - quantity
     document = document_for(order)
@@ -344,7 +350,7 @@ async def return_to_stock(
 ) -> Allocation:
     """Put picked, not yet shipped goods back into a storage location the operator names:
     PICKED serials go IN_INVENTORY there; quantities move back from packing."""
-    allocation = await session.get(Allocation, allocation_id, with_for_update=True)
+    allocation = await locked(session, Allocation, allocation_id)
     if allocation is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such allocation", "allocationId")
     if allocation.status is not AllocationStatus.PICKED or allocation.shipment_id is not None:
@@ -379,7 +385,7 @@ async def return_to_stock(
         )
     else:
         assert allocation.stock_balance_id is not None
-        held = await session.get(StockBalance, allocation.stock_balance_id, with_for_update=True)
+        held = await locked(session, StockBalance, allocation.stock_balance_id)
         assert held is not None
         await remove_from_balance(session, held, quantity=picked, reserved=picked)
         await add_stock(
@@ -406,7 +412,7 @@ async def return_to_stock(
             document,
             actor,
         )
-    line = await session.get(OutboundLine, allocation.line_id, with_for_update=True)
+    line = await locked(session, OutboundLine, allocation.line_id)
     assert line is not None
     line.picked_quantity -= picked
     line.allocated_quantity -= picked

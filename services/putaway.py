@@ -24,6 +24,7 @@ from services.errors import ErrorCode, Problems, Refused
 from services.identifiers import clean_number
 from services.lifecycle import apply_event, lock_serials
 from services.movements import Document, MovementRecord, record_movements
+from services.queries import locked
 from services.scanning import scanned_serials
 from services.stock import add_stock, take_stock
 
@@ -41,7 +42,7 @@ class Placement:
 async def complete_putaway(
     session: AsyncSession, *, task_id: int, placements: list[Placement], actor: str
 ) -> PutawayTask:
-    task = await session.get(PutawayTask, task_id, with_for_update=True)
+    task = await locked(session, PutawayTask, task_id)
     if task is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such putaway task", "taskId")
     if task.status is not PutawayTaskStatus.OPEN:

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -31,10 +31,43 @@ async def statement_by_statement(session: AsyncSession) -> None:
         await session.connection(execution_options={STATEMENT_BY_STATEMENT: True})
 
 
+# Statements that differ only in their values are built once and bound at each execution:
+# building a statement and computing its cache key cost 50-100 µs each time, which is a
+# tenth of a look-up (docs/performance.md, B4). A built statement keeps its cache key.
+_by_ids: dict[type[Base], Select[Any]] = {}
+
+
+def _rows_with_ids(model: type[Base]) -> Select[Any]:
+    statement = _by_ids.get(model)
+    if statement is None:
+        id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
+        statement = _by_ids[model] = select(model).where(
+            id_column.in_(bindparam("ids", expanding=True))
+        )
+    return statement
+
+
+_locking: dict[type[Base], Select[Any]] = {}
+
+
+async def locked(session: AsyncSession, model: type[M], row_id: int) -> M | None:
+    """The row of `model` with `row_id`, locked until the transaction ends (FOR UPDATE on
+    PostgreSQL; SQLite's writer holds the database already), or None. As
+    `session.get(model, row_id, with_for_update=True)`, from a statement built once."""
+    statement = _locking.get(model)
+    if statement is None:
+        id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
+        statement = _locking[model] = (
+            select(model).where(id_column == bindparam("id")).with_for_update()
+        )
+    found: M | None = await session.scalar(statement, {"id": row_id})
+    return found
+
+
 async def rows_by_ids(session: AsyncSession, model: type[M], ids: Sequence[int]) -> list[M | None]:
     """Rows of `model` in the order of `ids`, None where a row does not exist."""
-    id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
-    found = {row.id: row for row in await session.scalars(select(model).where(id_column.in_(ids)))}  # type: ignore[attr-defined]
+    rows = await session.scalars(_rows_with_ids(model), {"ids": list(ids)})
+    found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
 

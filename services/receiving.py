@@ -35,6 +35,7 @@ from services.errors import ErrorCode, Problem, Problems, Refused
 from services.identifiers import clean_code, clean_number, lot_key
 from services.lifecycle import apply_event, create_serials, lock_serials
 from services.movements import Document, MovementRecord, record_movements
+from services.queries import locked
 from services.scanning import Label, gtin_owners, label_problems, read_label, scanned_serials
 from services.stock import add_stock
 
@@ -228,7 +229,7 @@ async def receive(
     now: datetime | None = None,
 ) -> ReceiptResult:
     now = now or utc_now()
-    order = await session.get(ReceivingOrder, order_id, with_for_update=True)
+    order = await locked(session, ReceivingOrder, order_id)
     if order is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such receiving order", "orderId")
     if order.status not in OPEN_ORDER:
@@ -754,7 +755,7 @@ async def cancel_receiving_order(
 ) -> ReceivingOrder:
     """Cancel an ASN before anything arrived: its EXPECTED serials are released (recorded in
     their history), so their numbers may be expected again on a later ASN."""
-    order = await session.get(ReceivingOrder, order_id, with_for_update=True)
+    order = await locked(session, ReceivingOrder, order_id)
     if order is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such receiving order", "orderId")
     if order.status is not ReceivingOrderStatus.PLANNED:
@@ -775,7 +776,7 @@ async def close_receiving_order(
 ) -> ReceivingOrder:
     """Close an ASN that received something, accepting any short receipt: serials still
     EXPECTED never arrived and are released."""
-    order = await session.get(ReceivingOrder, order_id, with_for_update=True)
+    order = await locked(session, ReceivingOrder, order_id)
     if order is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such receiving order", "orderId")
     if order.status not in (ReceivingOrderStatus.RECEIVING, ReceivingOrderStatus.RECEIVED):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -23,9 +23,29 @@ from services.errors import ErrorCode, Problems, Refused
 from services.lifecycle import apply_event, lock_serials
 from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, warehouse_today
+from services.queries import locked
 from services.stock import remove_from_balance
 
 TEXT_MAX = 100
+
+
+# Built once (services/queries.py says why).
+_PICKED = (
+    select(Allocation)
+    .where(
+        Allocation.order_id == bindparam("order_id"),
+        Allocation.status == AllocationStatus.PICKED,
+        Allocation.shipment_id.is_(None),
+    )
+    .with_for_update()
+)
+_SHIPPED = (
+    select(Allocation)
+    .where(Allocation.shipment_id == bindparam("shipment_id"))
+    .order_by(Allocation.id)
+    .with_for_update()
+)
+_LOTS = select(Lot).where(Lot.id.in_(bindparam("ids", expanding=True)))
 
 
 async def create_shipment(
@@ -50,15 +70,7 @@ async def create_shipment(
     shipment = Shipment(order_id=order.id, carrier=carrier, tracking_number=tracking_number)
     session.add(shipment)
     await session.flush()
-    picked = await session.scalars(
-        select(Allocation)
-        .where(
-            Allocation.order_id == order.id,
-            Allocation.status == AllocationStatus.PICKED,
-            Allocation.shipment_id.is_(None),
-        )
-        .with_for_update()
-    )
+    picked = await session.scalars(_PICKED, {"order_id": order.id})
     for allocation in picked:
         allocation.shipment_id = shipment.id
     order.status = OutboundOrderStatus.PACKED
@@ -73,7 +85,7 @@ async def dispatch_shipment(
     """Hand the shipment to the carrier: serials PICKED → SHIPPED, quantities leave stock.
     Refused whole if any lot in it has expired since it was allocated."""
     now = now or utc_now()
-    shipment = await session.get(Shipment, shipment_id, with_for_update=True)
+    shipment = await locked(session, Shipment, shipment_id)
     if shipment is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such shipment", "shipmentId")
     if shipment.status is not ShipmentStatus.PACKED:
@@ -85,18 +97,12 @@ async def dispatch_shipment(
     order = await lock_order(session, shipment.order_id)
     warehouse = await session.get(Warehouse, order.warehouse_id)
     assert warehouse is not None
-    allocations = list(
-        await session.scalars(
-            select(Allocation)
-            .where(Allocation.shipment_id == shipment.id)
-            .order_by(Allocation.id)
-            .with_for_update()
-        )
-    )
+    allocations = list(await session.scalars(_SHIPPED, {"shipment_id": shipment.id}))
     today = warehouse_today(warehouse, now)
-    lot_ids = {a.lot_id for a in allocations if a.lot_id is not None}
+    lot_ids = sorted({a.lot_id for a in allocations if a.lot_id is not None})
     problems = Problems()
-    for lot in await session.scalars(select(Lot).where(Lot.id.in_(lot_ids))):
+    lots = await session.scalars(_LOTS, {"ids": lot_ids}) if lot_ids else ()
+    for lot in lots:
         if lot.expiry_date is not None and lot.expiry_date < today:
             problems.add(
                 ErrorCode.LOT_EXPIRED,
@@ -110,9 +116,7 @@ async def dispatch_shipment(
     records = []
     for allocation in allocations:
         if allocation.stock_balance_id is not None:
-            balance = await session.get(
-                StockBalance, allocation.stock_balance_id, with_for_update=True
-            )
+            balance = await locked(session, StockBalance, allocation.stock_balance_id)
             assert balance is not None
             picked = allocation.picked_quantity
             await remove_from_balance(session, balance, quantity=picked, reserved=picked)
@@ -126,7 +130,7 @@ async def dispatch_shipment(
                     shipment_id=shipment.id,
                 )
             )
-        line = await session.get(OutboundLine, allocation.line_id, with_for_update=True)
+        line = await locked(session, OutboundLine, allocation.line_id)
         assert line is not None
         line.shipped_quantity += allocation.picked_quantity
         allocation.status = AllocationStatus.SHIPPED

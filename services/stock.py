@@ -3,22 +3,41 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Product, StockBalance
 
-
-def _balance_query(
-    product_id: int, lot_id: int | None, location_id: int, received_at: datetime
-) -> Select[StockBalance]:
-    lot_match = StockBalance.lot_id.is_(None) if lot_id is None else StockBalance.lot_id == lot_id
-    return select(StockBalance).where(
-        StockBalance.product_id == product_id,
-        lot_match,
-        StockBalance.location_id == location_id,
-        StockBalance.received_at == received_at,
+# Built once (services/queries.py says why), with and without a lot: a balance of goods
+# without lots has lot_id NULL, which `=` never matches.
+_BALANCE = {
+    with_lot: select(StockBalance)
+    .where(
+        StockBalance.product_id == bindparam("product_id"),
+        StockBalance.lot_id == bindparam("lot_id") if with_lot else StockBalance.lot_id.is_(None),
+        StockBalance.location_id == bindparam("location_id"),
+        StockBalance.received_at == bindparam("received_at"),
     )
+    .with_for_update()
+    for with_lot in (False, True)
+}
+
+
+async def _locked_balance(
+    session: AsyncSession,
+    product_id: int,
+    lot_id: int | None,
+    location_id: int,
+    received_at: datetime,
+) -> StockBalance | None:
+    """The balance of a product (and lot) at a location received at one time, locked."""
+    values = {
+        "product_id": product_id,
+        "lot_id": lot_id,
+        "location_id": location_id,
+        "received_at": received_at,
+    }
+    return await session.scalar(_BALANCE[lot_id is not None], values)
 
 
 async def add_stock(
@@ -34,9 +53,7 @@ async def add_stock(
 ) -> StockBalance:
     """Add `quantity` to a location's balance, `reserved` of it already allocated (picked
     goods waiting at packing stay reserved for their order)."""
-    balance = await session.scalar(
-        _balance_query(product_id, lot_id, location_id, received_at).with_for_update()
-    )
+    balance = await _locked_balance(session, product_id, lot_id, location_id, received_at)
     if balance is None:
         balance = StockBalance(
             product_id=product_id,
@@ -65,9 +82,7 @@ async def take_stock(
     quantity: int,
 ) -> None:
     """Remove an unreserved quantity the caller knows is there; CHECK constraints back it up."""
-    balance = await session.scalar(
-        _balance_query(product_id, lot_id, location_id, received_at).with_for_update()
-    )
+    balance = await _locked_balance(session, product_id, lot_id, location_id, received_at)
     assert balance is not None, "stock to take must exist"
     await remove_from_balance(session, balance, quantity=quantity, reserved=0)
 
@@ -98,10 +113,13 @@ async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> di
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    rows = await session.scalars(
-        select(Product)
-        .where(Product.id.in_(ids))
-        .order_by(Product.id)
-        .with_for_update(key_share=True)
-    )
+    rows = await session.scalars(_LOCK_PRODUCTS, {"ids": ids})
     return {product.id: product for product in rows}
+
+
+_LOCK_PRODUCTS = (
+    select(Product)
+    .where(Product.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Product.id)
+    .with_for_update(key_share=True)
+)

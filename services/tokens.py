@@ -18,6 +18,7 @@ from models.base import utc_now
 from models.enums import Role
 from services.access import Principal
 from services.errors import ErrorCode, Problem, Refused
+from services.queries import locked
 
 TOKEN_PREFIX = "tl_"
 MAX_NAME_LENGTH = 100
@@ -134,7 +135,7 @@ def not_found() -> Problem:
 
 async def revoke(session: AsyncSession, token_id: int) -> ApiToken:
     """Revoke a token, and with it every token it created (checked in `authenticate`)."""
-    token = await session.get(ApiToken, token_id, with_for_update=True)
+    token = await locked(session, ApiToken, token_id)
     if token is None:
         raise Refused([not_found()])
     if token.revoked_at is None:

@@ -1,6 +1,6 @@
-"""A page of a product's serials loads their movements before the serials are answered, so
-each `movements` field is answered at once; a failed read is reported at a serial's
-`movements`, as before."""
+"""A page of a product's serials, and a look-up of one serial, load the movements before
+the serials are answered, so each `movements` field is answered at once; a failed read is
+reported at a serial's `movements`, as before."""
 
 from typing import Any
 
@@ -99,3 +99,40 @@ async def test_a_failed_history_read_is_reported_at_the_serial(
         ("products", "nodes", 0, "serials", "nodes", 0, "movements")
     ]
     assert result.data is None
+
+
+LOOK_UP = '{ serial(sku: "SCAN", serialNumber: "SN-001") { status movements { kind } } }'
+
+
+async def test_a_look_up_brings_the_history_with_the_serial(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _received(db, 3)
+    waits = Waits(monkeypatch)
+    result = await _execute(db, LOOK_UP)
+    assert result.errors is None, result.errors
+    assert waits.count == 0
+    assert result.data == {
+        "serial": {"status": "RECEIVED", "movements": [{"kind": "EXPECT"}, {"kind": "RECEIVE"}]}
+    }
+
+
+async def test_a_look_up_whose_history_cannot_be_read_reports_it_at_movements(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _received(db, 3)
+    calls = 0
+
+    async def broken(*_: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("the movement table could not be read")
+
+    monkeypatch.setattr(resolvers.loaders, "movements_by_serial_ids", broken)
+    result = await _execute(db, LOOK_UP)
+    # The look-up's read of the history failed and was set aside; the field read it again
+    # and reports the failure at `movements`, not at the serial. The history is non-null,
+    # so the null reaches the (nullable) serial.
+    assert calls == 2
+    assert [tuple(e.path) for e in result.errors] == [("serial", "movements")]
+    assert result.data == {"serial": None}

@@ -205,15 +205,17 @@ async def test_one_serial_with_its_product_location_and_history_costs_three(
 ) -> None:
     site = await make_site(db)
     await _serials(db, site, "ONE", 2)
-    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
+    reads = CountingSessions(db.read_sessions)
+    context = Context(db.sessions, cast(Any, reads), principal=TRUSTED)
     variables = {"sku": "ONE", "number": "SN-ONE-0001"}
     with db.count_statements() as counter:
         result = await schema.execute(ONE_SERIAL, variables, context_value=context)
     assert result.errors is None, result.errors
 
-    # the serial with its product and location, its movements, their locations; the
-    # product and the location come with the serial and are not read again
-    assert counter.count == 3
+    # the serial with its product and location, its movements, their locations, all in
+    # the look-up's one read session; the product and the location come with the serial
+    # and are not read again
+    assert (counter.count, reads.opened) == (3, 1)
     serial = result.data["serial"] if result.data else {}
     assert serial["product"]["sku"] == "ONE"
     assert serial["location"] == {"code": "A-02"}
