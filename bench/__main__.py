@@ -60,7 +60,9 @@ async def run(args: argparse.Namespace) -> list[Row]:
             rows += await _timed("allocation", allocation.run(bench, only))
         if "B8" in only:
             subscribers, rounds = SUBSCRIBERS[size.name], 2 * bench.reps + 1
-            rows += await _timed("B8", _listed(live.run(bench, subscribers, rounds)))
+            for distinct in (False, True):
+                b8 = live.run(bench, subscribers, rounds, distinct=distinct)
+                rows += await _timed("B8", _listed(b8))
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)

@@ -10,8 +10,8 @@ import asyncio
 import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncGenerator, Callable, Collection, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +19,8 @@ from models import Lot, Movement, OutboundOrder, ReceivingOrder, Serial, SerialS
 from resolvers.context import Context
 from services.events import Event, EventBus, EventKind
 from services.queries import rows_by_ids
+
+T = TypeVar("T")
 
 # Events whose rows stay remembered (so that late subscribers of a burst share the load).
 SNAPSHOT_MEMORY: Final = 4096
@@ -41,6 +43,18 @@ class Change:
     event: Event
     row: Any
     movements: list[Movement]
+    # What the subscription types built from it, by builder (see `payload`).
+    built: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def payload(self, build: Callable[["Change"], T]) -> T:
+        """`build(self)`, made once however many subscribers receive this change: every
+        subscriber then yields the same object, and subscribers asking the same question
+        of it share one execution (schema/sharing.py)."""
+        try:
+            found: T = self.built[build]
+        except KeyError:
+            found = self.built[build] = build(self)
+        return found
 
 
 class Snapshots:

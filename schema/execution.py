@@ -17,7 +17,7 @@ are the same either way (tests/api/test_execution_fast_path.py).
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar, cast
 
 from graphql import (
     GraphQLEnumType,
@@ -28,6 +28,8 @@ from graphql import (
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.sharing import Answer, frozen, shared_answers
 
 DEFINITION = "strawberry-definition"  # where Strawberry keeps its field on a GraphQLField
 AT_ONCE = "__answered_at_once__"  # where a resolver keeps its way to answer at once
@@ -59,6 +61,35 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
     # (schema, type, field) -> its plan, or None for the ordinary path. Shared by all
     # operations: a schema's fields do not change while it serves.
     _plans: ClassVar[dict[tuple[int, str, str], Plan | None]] = {}
+
+    # Set on the copies graphql-core makes to execute one subscription event.
+    _one_event: bool = False
+
+    def build_per_event_executor(self, payload: Any) -> "LeafFastPath":
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, LeafFastPath)
+        executor._one_event = True
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """A subscription event is executed once for every subscriber asking the same
+        question of it (schema/sharing.py)."""
+        if not self._one_event:
+            return super().execute_operation(serially)
+        execute = super().execute_operation
+        principal = getattr(self.context_value, "principal", None)
+        try:
+            key = (
+                id(self.root_value),
+                id(self.operation),
+                frozen(self.variable_values.coerced),
+                getattr(principal, "role", None),
+            )
+        except TypeError:  # a variable value that cannot be a key: this one is not shared
+            return execute(serially)
+        return shared_answers.answer(
+            key, self.root_value, self.operation, lambda: cast(Answer, execute(serially))
+        )
 
     @cached_property
     def _wrapped(self) -> bool:

@@ -146,7 +146,7 @@ class Subscription:
         )
         async with aclosing(changes):
             async for change in changes:
-                yield SerialStatusChange.build(change)
+                yield change.payload(SerialStatusChange.build)
 
     @strawberry.subscription(
         description="Lot stock changes as they commit, optionally of one lot, one product "
@@ -167,7 +167,7 @@ class Subscription:
         )
         async with aclosing(changes):
             async for change in changes:
-                yield LotStockChange.build(change)
+                yield change.payload(LotStockChange.build)
 
     @strawberry.subscription(
         description="Customer order status changes (allocated, picking, picked, packed, "
@@ -187,7 +187,7 @@ class Subscription:
         )
         async with aclosing(changes):
             async for change in changes:
-                yield OrderStatusChange.build(change)
+                yield change.payload(OrderStatusChange.build)
 
     @strawberry.subscription(
         description="ASN status changes (receiving, received, closed, cancelled), optionally "
@@ -207,4 +207,4 @@ class Subscription:
         )
         async with aclosing(changes):
             async for change in changes:
-                yield ReceivingOrderStatusChange.build(change)
+                yield change.payload(ReceivingOrderStatusChange.build)

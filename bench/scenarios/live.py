@@ -31,8 +31,8 @@ PER_CONTEXT = 10
 TARGET_P99_MS = 250.0
 
 
-async def subscribe(ctx: Context) -> AsyncGenerator[ExecutionResult, None]:
-    stream = await schema.subscribe(DOCUMENT, context_value=ctx)
+async def subscribe(ctx: Context, document: str) -> AsyncGenerator[ExecutionResult, None]:
+    stream = await schema.subscribe(document, context_value=ctx)
     assert isinstance(stream, AsyncGenerator), stream
     return stream
 
@@ -44,7 +44,10 @@ async def received(stream: AsyncGenerator[ExecutionResult, None]) -> float:
     return time.perf_counter()
 
 
-async def run(bench: Bench, subscribers: int, rounds: int) -> Row:
+async def run(bench: Bench, subscribers: int, rounds: int, *, distinct: bool = False) -> Row:
+    """`distinct`: every subscriber sends a document of its own (the same selection, told
+    apart by a comment), so none shares another's execution of an event
+    (schema/sharing.py); otherwise all send the same one, as copies of one dashboard do."""
     engines = bench.engines
     read_sessions = engines.read_sessions()
     bus: EventBus = (
@@ -56,11 +59,16 @@ async def run(bench: Bench, subscribers: int, rounds: int) -> Row:
         Context(sessions, read_sessions, bus=bus, principal=access.principal())
         for _ in range(-(-subscribers // PER_CONTEXT))
     ]
-    streams = [await subscribe(contexts[i // PER_CONTEXT]) for i in range(subscribers)]
+    streams = [
+        await subscribe(contexts[i // PER_CONTEXT], f"{DOCUMENT} # {i}" if distinct else DOCUMENT)
+        for i in range(subscribers)
+    ]
     writer = Context(sessions, read_sessions, actor="bench", bus=bus, principal=access.principal())
     product = bench.seeded.serial_products[-1]
     numbers = count(1)
     latencies: list[float] = []
+    waiting: list[asyncio.Task[float]] = []
+    name = "B8D" if distinct else "B8"  # each run its own ASNs and serials
     try:
         for r in range(rounds + 1):  # round 0 is the warm-up
             waiting = [asyncio.create_task(received(s)) for s in streams]
@@ -75,22 +83,26 @@ async def run(bench: Bench, subscribers: int, rounds: int) -> Row:
                 n = next(numbers)
                 await plan_receiving_order(
                     session,
-                    number=f"ASN-B8-{n}",
+                    number=f"ASN-{name}-{n}",
                     warehouse_id=bench.seeded.warehouse_id,
-                    lines=[PlannedLine(product, 1, [f"B8-{n}"])],
+                    lines=[PlannedLine(product, 1, [f"{name}-{n}"])],
                     actor="bench",
                 )
             stamps = await asyncio.wait_for(asyncio.gather(*waiting), 60)
             if r:
                 latencies += [(t - start) * 1000 for t in stamps]
     finally:
+        for task in waiting:  # a failed round leaves subscribers waiting
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
         for stream in streams:
             await stream.aclose()
         await bus.stop()
     result = timing(latencies)
     transport = "in-process bus" if bench.engine == "sqlite" else "LISTEN/NOTIFY bus"
     return Row(
-        f"B8 {subscribers:,} subscribers (schema.subscribe, {transport}), p50",
+        f"B8 {subscribers:,} subscribers, {'each its own' if distinct else 'one'} document "
+        f"(schema.subscribe, {transport}), p50",
         "ms",
         result.median_ms,
         result.p99_ms,

@@ -1,5 +1,6 @@
 """Subscriptions through the real schema (in-process): the fell-behind policy as a client
-sees it, and one load per event however many subscribers receive it."""
+sees it, one load per event however many subscribers receive it, and one execution per
+event for the subscribers asking the same question."""
 
 import asyncio
 from collections.abc import AsyncGenerator
@@ -11,6 +12,7 @@ from strawberry.types import ExecutionResult
 from resolvers import live
 from resolvers.context import Context
 from schema import schema
+from schema.sharing import shared_answers
 from services.events import Event, EventKind, InProcessBus
 from services.receiving import PlannedLine, plan_receiving_order
 from tests.conftest import TRUSTED, Database
@@ -31,6 +33,21 @@ async def _until_subscribed(bus: InProcessBus, count: int) -> None:
             return
         await asyncio.sleep(0.01)
     pytest.fail(f"{count} subscriptions never registered")
+
+
+async def _plan(
+    db: Database, bus: InProcessBus, warehouse_id: int, product_id: int, numbers: list[str]
+) -> None:
+    """Plan an ASN of `numbers`, publishing its changes on `bus` when it commits."""
+    writer = Context(db.sessions, db.read_sessions, principal=TRUSTED, actor="planner", bus=bus)
+    async with writer.write() as session:
+        await plan_receiving_order(
+            session,
+            number="ASN-1",
+            warehouse_id=warehouse_id,
+            lines=[PlannedLine(product_id, len(numbers), numbers)],
+            actor="planner",
+        )
 
 
 async def test_a_subscription_that_falls_behind_ends_with_an_error(db: Database) -> None:
@@ -73,15 +90,7 @@ async def test_each_event_is_loaded_once_for_all_subscribers(db: Database) -> No
     await _until_subscribed(bus, 3)
 
     # when two serials are planned
-    writer = Context(db.sessions, db.read_sessions, principal=TRUSTED, actor="planner", bus=bus)
-    async with writer.write() as session:
-        await plan_receiving_order(
-            session,
-            number="ASN-1",
-            warehouse_id=site.warehouse_id,
-            lines=[PlannedLine(laptop, 2, ["SN-1", "SN-2"])],
-            actor="planner",
-        )
+    await _plan(db, bus, site.warehouse_id, laptop, ["SN-1", "SN-2"])
 
     # then every subscriber gets both changes
     got: list[list[Any]] = []
@@ -100,3 +109,56 @@ async def test_each_event_is_loaded_once_for_all_subscribers(db: Database) -> No
     # and the serials and movements were read once, not once per subscriber
     assert live.snapshots(one).loads == 1
     assert bus.subscriber_count == 0
+
+
+WITH_HISTORY = """
+subscription ($last: Int) {
+  serialStatusChanged { serial { serialNumber movements(last: $last) { kind } } toStatus }
+}
+"""
+
+
+async def test_subscribers_asking_the_same_question_share_one_execution_per_event(
+    db: Database,
+) -> None:
+    # given four subscribers: three ask the same (two with equal variables given apart),
+    # one asks with other variables
+    site = await make_site(db)
+    laptop = await serial_product(db)
+    bus = InProcessBus()
+
+    def context() -> Context:
+        return Context(db.sessions, db.read_sessions, principal=TRUSTED, bus=bus)
+
+    async def subscribe(variables: dict[str, Any]) -> AsyncGenerator[ExecutionResult, None]:
+        stream = await schema.subscribe(WITH_HISTORY, variables, context_value=context())
+        assert isinstance(stream, AsyncGenerator)
+        return stream
+
+    streams = [
+        await subscribe({"last": 1}),
+        await subscribe({"last": 1}),
+        await subscribe({"last": 1}),
+        await subscribe({"last": 0}),
+    ]
+    firsts = [asyncio.create_task(anext(s)) for s in streams]
+    await _until_subscribed(bus, 4)
+    executed = shared_answers.executed
+
+    # when one serial is planned
+    await _plan(db, bus, site.warehouse_id, laptop, ["SN-1"])
+    results = [await asyncio.wait_for(first, 10) for first in firsts]
+    for stream in streams:
+        await stream.aclose()
+
+    # then each gets the answer to its own question
+    assert all(r.errors is None for r in results)
+    one = {"serial": {"serialNumber": "SN-1", "movements": [{"kind": "EXPECT"}]}}
+    none = {"serial": {"serialNumber": "SN-1", "movements": []}}
+    assert [r.data for r in results] == [
+        {"serialStatusChanged": {**one, "toStatus": "EXPECTED"}},
+    ] * 3 + [{"serialStatusChanged": {**none, "toStatus": "EXPECTED"}}]
+    # and the event was executed twice: once per distinct question
+    assert shared_answers.executed - executed == 2
+    # each result is an object of its own (extensions may replace its errors)
+    assert len({id(r) for r in results}) == 4
