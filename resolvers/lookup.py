@@ -116,8 +116,10 @@ async def serial_by_number(
     statement (and a read session) of its own. `with_history` (the look-up shows the
     serial's movements) reads the history in the same session too, with the locations it
     names when those are shown: one session where the movements' own batch would open a
-    second. If that read fails, the serial is still answered and its `movements` field
-    reads the history again, reporting what goes wrong there.
+    second. Each statement still reads on its own, as the two sessions did: a change
+    committed in between can show in the history before it shows in the serial. If that
+    read fails, the serial is still answered and its `movements` field reads the history
+    again, reporting what goes wrong there.
     """
     number = serial_number.strip()
     values = {"sku": sku.strip(), "key": serial_key(number), "number": number}

@@ -41,7 +41,7 @@ from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, refresh_order_status
 from services.queries import locked
 from services.scanning import Label, NumberKind, gtin_owners, label_problems, read_label
-from services.stock import add_stock, lock_products, remove_from_balance
+from services.stock import add_stock, lock_products, remove_from_balance, take_from_balance
 
 
 @dataclass(frozen=True)
@@ -295,13 +295,16 @@ async def _pick_quantity(
             ErrorCode.INVALID_VALUE, f"pick between 0 and {allocation.quantity}", "quantity"
         )
     assert allocation.stock_balance_id is not None
-    source = await locked(session, StockBalance, allocation.stock_balance_id)
-    assert source is not None
     short = allocation.quantity - quantity
     document = document_for(order)
     records = []
     if packing is not None and quantity:
-        await remove_from_balance(session, source, quantity=quantity, reserved=allocation.quantity)
+        await take_from_balance(
+            session,
+            allocation.stock_balance_id,
+            quantity=quantity,
+            reserved=allocation.quantity,
+        )
         target = await add_stock(
             session,
             product_id=allocation.product_id,
@@ -314,6 +317,8 @@ async def _pick_quantity(
         )
         allocation.stock_balance_id = target.id
     else:
+        source = await locked(session, StockBalance, allocation.stock_balance_id)
+        assert source is not None
         source.allocated_quantity -= short
     if quantity:
         records.append(

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, bindparam, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm.util import identity_key
 
 from models import Base
 
@@ -45,6 +46,14 @@ def _rows_with_ids(model: type[Base]) -> Select[Any]:
             id_column.in_(bindparam("ids", expanding=True))
         )
     return statement
+
+
+def loaded(session: AsyncSession, model: type[M], row_id: int) -> M | None:
+    """The object for the row of `model` with `row_id` this session holds, if any: a write
+    through the connection must not go past it (its changes would be lost, or it would
+    go on showing the old values)."""
+    found: M | None = session.sync_session.identity_map.get(identity_key(model, row_id))
+    return found
 
 
 _locking: dict[type[Base], Select[Any]] = {}

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -15,7 +15,6 @@ from models import (
     SerialEvent,
     Shipment,
     ShipmentStatus,
-    StockBalance,
     Warehouse,
 )
 from models.base import utc_now
@@ -23,8 +22,8 @@ from services.errors import ErrorCode, Problems, Refused
 from services.lifecycle import apply_event, lock_serials
 from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, warehouse_today
-from services.queries import locked
-from services.stock import remove_from_balance
+from services.queries import loaded, locked
+from services.stock import take_from_balance
 
 TEXT_MAX = 100
 
@@ -115,24 +114,22 @@ async def dispatch_shipment(
     serials = await lock_serials(session, [a.serial_id for a in allocations if a.serial_id])
     records = []
     for allocation in allocations:
+        picked = allocation.picked_quantity
         if allocation.stock_balance_id is not None:
-            balance = await locked(session, StockBalance, allocation.stock_balance_id)
-            assert balance is not None
-            picked = allocation.picked_quantity
-            await remove_from_balance(session, balance, quantity=picked, reserved=picked)
+            location_id = await take_from_balance(
+                session, allocation.stock_balance_id, quantity=picked, reserved=picked
+            )
             records.append(
                 MovementRecord(
                     MovementKind.SHIP,
                     allocation.product_id,
                     picked,
                     lot_id=allocation.lot_id,
-                    from_location_id=balance.location_id,
+                    from_location_id=location_id,
                     shipment_id=shipment.id,
                 )
             )
-        line = await locked(session, OutboundLine, allocation.line_id)
-        assert line is not None
-        line.shipped_quantity += allocation.picked_quantity
+        await _add_shipped(session, allocation.line_id, picked)
         allocation.status = AllocationStatus.SHIPPED
     await apply_event(
         session,
@@ -150,3 +147,21 @@ async def dispatch_shipment(
     order.updated_at = now
     await session.flush()
     return shipment
+
+
+_SHIPPED_MORE = (
+    update(OutboundLine)
+    .where(OutboundLine.id == bindparam("line_id"))
+    .values(shipped_quantity=OutboundLine.shipped_quantity + bindparam("shipped", type_=Integer))
+)
+
+
+async def _add_shipped(session: AsyncSession, line_id: int, quantity: int) -> None:
+    """Count `quantity` more shipped on an order line: one statement (see
+    `take_from_balance`), or through the line's object when the session holds it."""
+    line = loaded(session, OutboundLine, line_id)
+    if line is not None:
+        line.shipped_quantity += quantity
+        return
+    connection = await session.connection()
+    await connection.execute(_SHIPPED_MORE, {"line_id": line_id, "shipped": quantity})

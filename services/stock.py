@@ -3,10 +3,11 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Product, StockBalance
+from services.queries import loaded
 
 # Built once (services/queries.py says why), with and without a lot: a balance of goods
 # without lots has lot_id NULL, which `=` never matches.
@@ -95,6 +96,34 @@ async def remove_from_balance(
     balance.quantity -= quantity
     balance.allocated_quantity -= reserved
     await session.flush()
+
+
+_TAKE = (
+    update(StockBalance)
+    .where(StockBalance.id == bindparam("balance_id"))
+    .values(
+        quantity=StockBalance.quantity - bindparam("taken", type_=Integer),
+        allocated_quantity=StockBalance.allocated_quantity - bindparam("reserved", type_=Integer),
+    )
+    .returning(StockBalance.location_id)
+)
+
+
+async def take_from_balance(
+    session: AsyncSession, balance_id: int, *, quantity: int, reserved: int
+) -> int:
+    """Take `quantity` out of a balance and release `reserved` of its reservation; returns
+    the balance's location. One statement, which locks the row as it changes it, where
+    reading the row first and writing it back costs two and an object; when the session
+    already holds the balance, through that object instead. CHECK constraints refuse a
+    balance taken below zero, as they would at a flush."""
+    held = loaded(session, StockBalance, balance_id)
+    if held is not None:
+        await remove_from_balance(session, held, quantity=quantity, reserved=reserved)
+        return held.location_id
+    values = {"balance_id": balance_id, "taken": quantity, "reserved": reserved}
+    location_id: int = (await (await session.connection()).execute(_TAKE, values)).scalar_one()
+    return location_id
 
 
 async def lock_products(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, Product]:
