@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, bindparam, select
+from sqlalchemy import Date, Exists, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -138,8 +138,22 @@ _LOCK_LINES = (
     .order_by(OutboundLine.line_number)
     .with_for_update()
 )
-_LINES = select(OutboundLine).where(OutboundLine.order_id == bindparam("order_id"))
-_ALLOCATION_STATUSES = select(Allocation.status).where(Allocation.order_id == bindparam("order_id"))
+
+
+def _any_allocation(status: AllocationStatus) -> Exists:
+    return exists().where(Allocation.order_id == bindparam("order_id"), Allocation.status == status)
+
+
+# Where an order stands, in one statement: has it picked allocations, allocations waiting
+# to be picked, lines not fully allocated.
+_PROGRESS = select(
+    _any_allocation(AllocationStatus.PICKED),
+    _any_allocation(AllocationStatus.ALLOCATED),
+    exists().where(
+        OutboundLine.order_id == bindparam("order_id"),
+        OutboundLine.allocated_quantity != OutboundLine.quantity,
+    ),
+)
 
 
 async def order_lines(session: AsyncSession, order_id: int) -> list[OutboundLine]:
@@ -151,11 +165,9 @@ async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> N
     set by their own steps)."""
     if order.status in CLOSED_ORDER:
         return
-    lines = await session.scalars(_LINES, {"order_id": order.id})
-    statuses = set(await session.scalars(_ALLOCATION_STATUSES, {"order_id": order.id}))
-    fully_allocated = all(line.allocated_quantity == line.quantity for line in lines)
-    picked = AllocationStatus.PICKED in statuses
-    waiting = AllocationStatus.ALLOCATED in statuses
+    await session.flush()  # the statement below reads what this transaction changed
+    picked, waiting, short = (await session.execute(_PROGRESS, {"order_id": order.id})).one()
+    fully_allocated = not short
     if picked and waiting:
         order.status = OutboundOrderStatus.PICKING
     elif picked:
