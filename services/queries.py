@@ -1,5 +1,6 @@
 """Batch reads for dataloaders and keyset pages for connections: one statement each."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -35,17 +36,16 @@ async def statement_by_statement(session: AsyncSession) -> None:
 # Statements that differ only in their values are built once and bound at each execution:
 # building a statement and computing its cache key cost 50-100 µs each time, which is a
 # tenth of a look-up (docs/performance.md, B4). A built statement keeps its cache key.
-_by_ids: dict[type[Base], Select[Any]] = {}
-
-
+@functools.cache
 def _rows_with_ids(model: type[Base]) -> Select[Any]:
-    statement = _by_ids.get(model)
-    if statement is None:
-        id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
-        statement = _by_ids[model] = select(model).where(
-            id_column.in_(bindparam("ids", expanding=True))
-        )
-    return statement
+    id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
+    return select(model).where(id_column.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _row_locked(model: type[Base]) -> Select[Any]:
+    id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
+    return select(model).where(id_column == bindparam("id")).with_for_update()
 
 
 def loaded(session: AsyncSession, model: type[M], row_id: int) -> M | None:
@@ -56,20 +56,11 @@ def loaded(session: AsyncSession, model: type[M], row_id: int) -> M | None:
     return found
 
 
-_locking: dict[type[Base], Select[Any]] = {}
-
-
 async def locked(session: AsyncSession, model: type[M], row_id: int) -> M | None:
     """The row of `model` with `row_id`, locked until the transaction ends (FOR UPDATE on
     PostgreSQL; SQLite's writer holds the database already), or None. As
     `session.get(model, row_id, with_for_update=True)`, from a statement built once."""
-    statement = _locking.get(model)
-    if statement is None:
-        id_column: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
-        statement = _locking[model] = (
-            select(model).where(id_column == bindparam("id")).with_for_update()
-        )
-    found: M | None = await session.scalar(statement, {"id": row_id})
+    found: M | None = await session.scalar(_row_locked(model), {"id": row_id})
     return found
 
 
