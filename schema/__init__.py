@@ -1,7 +1,8 @@
 """The GraphQL schema: Strawberry types only; every field calls into resolvers/."""
 
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from schema.access import AccessMutation, AccessQuery
 from schema.catalog import CatalogMutation
@@ -17,6 +18,7 @@ from schema.permissions import Authorization
 from schema.query import CoreQuery
 from schema.recall import RecallMutation, RecallQuery
 from schema.receiving import ReceivingMutation
+from schema.runner import ExtensionsRunner
 from schema.subscriptions import Subscription
 
 # Each domain module contributes its own root fields.
@@ -44,7 +46,15 @@ Mutation = merge_types(
 )
 
 
-schema = ErrorHandlingSchema(
+class Schema(ErrorHandlingSchema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> ExtensionsRunner:
+        """Extension hooks found once per operation, not once per streamed result."""
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+schema = Schema(
     query=Query,
     execution_context_class=LeafFastPath,
     mutation=Mutation,

@@ -11,6 +11,10 @@ movement's `toLocation`, a serial's `product`. A resolver marked `answered_at_on
 to find that object without waiting; when it is at hand, its selection is executed right
 away, without the resolver call, the info object or the awaitable.
 
+A subscription's root field, executed for each event, is the event itself, and is answered
+the same way. Each subscription plans its selection once, with its first event; the copy
+graphql-core makes of the executor for each later event finds those plans.
+
 Every other field, and every unusual value, takes the ordinary path, so results and errors
 are the same either way (tests/api/test_execution_fast_path.py).
 """
@@ -36,8 +40,9 @@ AT_ONCE = "__answered_at_once__"  # where a resolver keeps its way to answer at 
 
 LEAF: Final = 0
 REFERENCE: Final = 1
+EVENT: Final = 2  # a subscription's root field, answered by the event
 # (LEAF, attribute, serialize, non-null, None) or
-# (REFERENCE, fetch, object type, field type, the type's Python class)
+# (REFERENCE or EVENT, fetch, object type, field type, the type's Python class)
 Plan = tuple[int, Any, Any, Any, Any]
 Step = tuple[str, Any, Plan | None]  # response name, field details, plan
 
@@ -65,11 +70,42 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
     # Set on the copies graphql-core makes to execute one subscription event.
     _one_event: bool = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Plans of this operation's selections, by the identity of the selection. A
+        # subscription's event executors are shallow copies of its executor, so they share
+        # these, as they share graphql-core's own memo of sub-selections.
+        self._selections: dict[int, tuple[Any, list[Step]]] = {}
+        self._item_plans: dict[int, tuple[Any, Any]] = {}
+        # The root fields of a subscription's first event (`execute_root_grouped_field_set`).
+        self._event_roots: list[Any] = []
+
     def build_per_event_executor(self, payload: Any) -> "LeafFastPath":
         executor = super().build_per_event_executor(payload)
         assert isinstance(executor, LeafFastPath)
         executor._one_event = True
+        executor.__dict__.pop("_answered", None)  # answers are one event's own
         return executor
+
+    def execute_root_grouped_field_set(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: Any,
+        serially: bool,
+        position_context: Any,
+    ) -> Any:
+        """Every event of a subscription collects the same root fields anew. Executing the
+        first event's instead lets the memos keyed by a selection's identity, ours and
+        graphql-core's, find every later event's selections: otherwise each event planned
+        them again and left its entries in those memos for the subscription's whole life."""
+        if self._one_event:
+            if not self._event_roots:
+                self._event_roots.append(grouped_field_set)
+            grouped_field_set = self._event_roots[0]
+        return super().execute_root_grouped_field_set(
+            root_type, root_value, grouped_field_set, serially, position_context
+        )
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         """A subscription event is executed once for every subscriber asking the same
@@ -212,10 +248,6 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         self._item_plans[id(field_details_list)] = (field_details_list, plan)
         return plan
 
-    @cached_property
-    def _item_plans(self) -> dict[int, tuple[Any, Any]]:
-        return {}
-
     def _reference(
         self,
         plan: Plan,
@@ -300,16 +332,13 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
                 plan = self._plans[key]
             except KeyError:
                 plan = self._plans[key] = self._plan(parent_type, node.name.value)
-            if node.arguments or self._wrapped:
+            # An event's root field ignores its arguments: they chose the events.
+            if self._wrapped or (node.arguments and plan is not None and plan[0] != EVENT):
                 plan = None
             steps.append((response_name, field_details_list, plan))
         # The set is kept with its steps, so its id cannot be reused while this operation runs.
         self._selections[id(grouped_field_set)] = (grouped_field_set, steps)
         return steps
-
-    @cached_property
-    def _selections(self) -> dict[int, tuple[Any, list[Step]]]:
-        return {}
 
     def _plan(self, parent_type: GraphQLObjectType, name: str) -> Plan | None:
         field_def = self.schema.get_field(parent_type, name)
@@ -318,26 +347,46 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         definition = (field_def.extensions or {}).get(DEFINITION)
         field_type: GraphQLOutputType = field_def.type
         named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-        if getattr(field_def.resolve, "_is_default", False):
-            attribute = getattr(definition, "python_name", None)
-            if attribute is None or not is_leaf_type(named):
-                return None
+        if getattr(definition, "extensions", None) or getattr(
+            definition, "permission_classes", None
+        ):
+            return None
+        # An attribute, read by Strawberry's default resolver.
+        attribute = (
+            getattr(definition, "python_name", None)
+            if getattr(field_def.resolve, "_is_default", False)
+            and getattr(definition, "is_basic_field", False)
+            else None
+        )
+        if attribute is not None and is_leaf_type(named):
             non_null = isinstance(field_type, GraphQLNonNull)
             return LEAF, attribute, _serializer(named), non_null, None
-        resolver = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
-        fetch = getattr(resolver, AT_ONCE, None)
-        if (
-            fetch is None
-            or not isinstance(named, GraphQLObjectType)
-            or field_def.args
-            or getattr(definition, "extensions", None)
-            or getattr(definition, "permission_classes", None)
-        ):
+        kind, fetch = REFERENCE, None
+        if attribute is not None:
+            fetch = _attribute(attribute)
+        elif getattr(definition, "is_subscription", False):
+            # Strawberry resolves a subscription field, for each event, to the event.
+            kind, fetch = EVENT, _the_event
+        elif not field_def.args:
+            resolver = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
+            fetch = getattr(resolver, AT_ONCE, None)
+        if fetch is None or not isinstance(named, GraphQLObjectType):
             return None
         origin = getattr((named.extensions or {}).get(DEFINITION), "origin", None)
         if not isinstance(origin, type):
             return None
-        return REFERENCE, fetch, named, field_type, origin
+        return kind, fetch, named, field_type, origin
+
+
+def _attribute(name: str) -> Fetch:
+    def fetch(source: Any, _context: Any) -> Any:
+        return getattr(source, name, Undefined)
+
+    return fetch
+
+
+def _the_event(event: Any, _context: Any) -> Any:
+    return event
 
 
 def _serializer(leaf: Any) -> Callable[[Any], Any]:

@@ -1,5 +1,6 @@
 """The leaf fast path gives exactly the answers and errors of ordinary execution."""
 
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from models import Location
 from resolvers.context import Context
 from schema import schema
-from schema.execution import LEAF, REFERENCE, LeafFastPath, answered_at_once
+from schema.execution import EVENT, LEAF, REFERENCE, LeafFastPath, answered_at_once
 from tests.conftest import TRUSTED, Database
 from tests.services.report_data import build_report_data
 
@@ -105,6 +106,14 @@ class Holder:
 
 
 @strawberry.type
+class Box:
+    # Objects held as plain attributes, read by Strawberry's default resolver.
+    inner: Broken | None  # its non-null field is None
+    sure: Broken  # the same, non-null: the null goes up to the box
+    wrong: Broken | None  # a string at run time
+
+
+@strawberry.type
 class BrokenQuery:
     @strawberry.field
     def broken(self) -> list[Broken]:
@@ -113,6 +122,20 @@ class BrokenQuery:
     @strawberry.field
     def holders(self) -> list[Holder | None]:
         return [Holder()]
+
+    @strawberry.field
+    def boxes(self) -> list[Box | None]:
+        broken = Broken(name=None, count=1)  # type: ignore[arg-type]
+        return [Box(inner=broken, sure=broken, wrong="not a Broken")]  # type: ignore[arg-type]
+
+
+@strawberry.type
+class BrokenSubscription:
+    @strawberry.subscription
+    async def boxes(self, times: int = 2) -> AsyncGenerator[Box, None]:
+        for _ in range(times):
+            broken = Broken(name=None, count=1)  # type: ignore[arg-type]
+            yield Box(inner=broken, sure=broken, wrong="not a Broken")  # type: ignore[arg-type]
 
 
 async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
@@ -125,6 +148,10 @@ async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
         "{ holders { surely { name } } }",  # the null goes up to the holder
         "{ holders { mistaken { name } } }",  # not the type: the resolver answers
         "{ holders { failing { name } } }",  # a failing fetch: the resolver's error
+        "{ boxes { inner { name count } } }",  # attributes: null at the object, error in it
+        "{ boxes { sure { name } } }",
+        "{ boxes { wrong { name } } }",
+        "{ boxes { inner { count } wrong { count } } }",
     ):
         fast_result = await broken.execute(document)
         plain_result = await plain.execute(document)
@@ -133,3 +160,33 @@ async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
             (e.message, e.path) for e in plain_result.errors or []
         ]
         assert fast_result.errors or document.endswith("mistaken { name } } }")
+    kinds = {key[1:]: plan[0] for key, plan in LeafFastPath._plans.items() if plan}
+    assert kinds[("Box", "inner")] == REFERENCE
+
+
+async def test_subscription_events_answer_as_ordinary_execution() -> None:
+    # given the same subscription on a schema with the fast paths and one without
+    def schema_of(**fast: Any) -> strawberry.Schema:
+        return strawberry.Schema(query=BrokenQuery, subscription=BrokenSubscription, **fast)
+
+    broken, plain = schema_of(execution_context_class=LeafFastPath), schema_of()
+    for document in (
+        "subscription { boxes(times: 3) { inner { name count } } }",
+        "subscription { boxes { sure { name } } }",  # the null goes up to the event
+        "subscription { boxes { wrong { count } inner { count } } }",
+    ):
+        # when each receives its events
+        answers = []
+        for each in (broken, plain):
+            stream = await each.subscribe(document)
+            assert isinstance(stream, AsyncGenerator)
+            answers.append(
+                [(r.data, [(e.message, e.path) for e in r.errors or []]) async for r in stream]
+            )
+        # then they are the same, errors included, for every event
+        assert answers[0] == answers[1]
+        assert len(answers[0]) == (3 if "times: 3" in document else 2)
+        assert all(errors for _, errors in answers[0])
+    # and the root field was answered by the event itself
+    kinds = {key[1:]: plan[0] for key, plan in LeafFastPath._plans.items() if plan}
+    assert kinds[("BrokenSubscription", "boxes")] == EVENT

@@ -7,6 +7,8 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
+from graphql.execution import collect_fields
+from graphql.execution import executor as executor_module
 from strawberry.types import ExecutionResult
 
 from resolvers import live
@@ -162,3 +164,40 @@ async def test_subscribers_asking_the_same_question_share_one_execution_per_even
     assert shared_answers.executed - executed == 2
     # each result is an object of its own (extensions may replace its errors)
     assert len({id(r) for r in results}) == 4
+
+
+async def test_a_subscription_plans_its_selection_with_its_first_event_only(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a subscription, with graphql-core's collection of sub-selections counted
+    collected: list[str] = []
+    collect = collect_fields.collect_subfields  # what graphql-core's executor calls
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        collected.append(args[4].name)  # the object type whose selection it collects
+        return collect(*args, **kwargs)
+
+    monkeypatch.setattr(executor_module, "collect_subfields", counted)
+    site = await make_site(db)
+    laptop = await serial_product(db)
+    bus = InProcessBus()
+    stream = await _subscribe(
+        Context(db.sessions, db.read_sessions, principal=TRUSTED, bus=bus), SERIALS
+    )
+    first = asyncio.create_task(anext(stream))
+    await _until_subscribed(bus, 1)
+
+    # when three serials are planned, three events
+    await _plan(db, bus, site.warehouse_id, laptop, ["SN-1", "SN-2", "SN-3"])
+    results = [await asyncio.wait_for(first, 10)]
+    after_first = list(collected)
+    results += [await asyncio.wait_for(anext(stream), 10) for _ in range(2)]
+    await stream.aclose()
+
+    # then each is answered, and only the first event collected the selections below the
+    # root: the later ones found them planned, and left nothing more behind
+    assert [r.data["serialStatusChanged"]["serial"]["serialNumber"] for r in results if r.data] == [
+        "SN-1", "SN-2", "SN-3"
+    ]  # fmt: skip
+    assert sorted(after_first) == ["Serial", "SerialStatusChange"]
+    assert collected == after_first
