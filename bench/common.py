@@ -113,15 +113,26 @@ async def time_interleaved(runs: int, *actions: Callable[[int], Awaitable[object
     return [timing(times) for times in samples]
 
 
-async def throughput(
-    clients: int, per_client: int, action: Callable[[int, int], Awaitable[object]]
-) -> float:
-    """Operations per second with `clients` concurrent tasks doing `per_client` each."""
+async def throughput_interleaved(
+    rounds: int,
+    clients: int,
+    per_client: int,
+    *actions: Callable[[int, int, int], Awaitable[object]],
+) -> list[float]:
+    """Operations per second of each action, the median of `rounds` rounds: in each round
+    every action in turn has `clients` concurrent tasks do `per_client` operations each
+    (action(round, client, i)). Alternating rounds, as `time_interleaved`, so that a shared
+    machine's slow seconds fall on both sides alike rather than on one side's only run."""
 
-    async def client(c: int) -> None:
+    async def client(action: Callable[[int, int, int], Awaitable[object]], r: int, c: int) -> None:
         for i in range(per_client):
-            await action(c, i)
+            await action(r, c, i)
 
-    start = time.perf_counter()
-    await asyncio.gather(*(client(c) for c in range(clients)))
-    return clients * per_client / (time.perf_counter() - start)
+    rates: list[list[float]] = [[] for _ in actions]
+    for r in range(rounds):
+        for action, side in zip(actions, rates, strict=True):
+            gc.collect()
+            start = time.perf_counter()
+            await asyncio.gather(*(client(action, r, c) for c in range(clients)))
+            side.append(clients * per_client / (time.perf_counter() - start))
+    return [statistics.median(side) for side in rates]

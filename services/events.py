@@ -135,6 +135,16 @@ def _note_order_statuses(session: Session, _flush_context: Any) -> None:
             notes.orders.setdefault(key, [warehouse_id, before, status])[2] = status
 
 
+def note_order_status(
+    session: AsyncSession, order: OutboundOrder, before: object, after: object
+) -> None:
+    """An order's status written by a statement of its own, which the flush does not see."""
+    notes: _Notes | None = session.info.get(_NOTES_KEY)
+    if notes is not None:
+        key = (EventKind.ORDER, order.id)
+        notes.orders.setdefault(key, [order.warehouse_id, before, after])[2] = after
+
+
 async def collected_events(session: AsyncSession) -> list[Event]:
     """The events of this transaction, read just before it commits (and then forgotten)."""
     if _NOTES_KEY not in session.info:

@@ -11,10 +11,24 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Exists, Select, bindparam, exists, select
+from sqlalchemy import (
+    Date,
+    Exists,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Allocation,
@@ -39,6 +53,7 @@ from models import (
 )
 from models.base import utc_now
 from services.errors import ErrorCode, Problems, Refused
+from services.events import note_order_status
 from services.identifiers import clean_code, clean_number
 from services.lifecycle import apply_event, lock_serials
 from services.movements import Document, MovementRecord, record_movements
@@ -131,33 +146,38 @@ async def lock_order(session: AsyncSession, order_id: int) -> OutboundOrder:
     return order
 
 
-# Built once (services/queries.py says why): every step of an order runs these.
-_LOCK_LINES = (
-    select(OutboundLine)
-    .where(OutboundLine.order_id == bindparam("order_id"))
-    .order_by(OutboundLine.line_number)
-    .with_for_update()
-)
-
-
 def _any_allocation(status: AllocationStatus) -> Exists:
     return exists().where(Allocation.order_id == bindparam("order_id"), Allocation.status == status)
 
 
-# Where an order stands, in one statement: has it picked allocations, allocations waiting
-# to be picked, lines not fully allocated.
-_PROGRESS = select(
-    _any_allocation(AllocationStatus.PICKED),
-    _any_allocation(AllocationStatus.ALLOCATED),
-    exists().where(
-        OutboundLine.order_id == bindparam("order_id"),
-        OutboundLine.allocated_quantity != OutboundLine.quantity,
-    ),
+def _status(status: OutboundOrderStatus) -> Any:
+    return literal(status, OutboundOrder.__table__.c.status.type)
+
+
+# An order's progress set from where it stands, in one statement built once (services/
+# queries.py says why): picked allocations and allocations waiting to be picked make it
+# PICKING; picked ones alone PICKED; waiting ones with every line covered ALLOCATED; else
+# it is OPEN.
+_picked = _any_allocation(AllocationStatus.PICKED)
+_waiting = _any_allocation(AllocationStatus.ALLOCATED)
+_short = exists().where(
+    OutboundLine.order_id == bindparam("order_id"),
+    OutboundLine.allocated_quantity != OutboundLine.quantity,
 )
-
-
-async def order_lines(session: AsyncSession, order_id: int) -> list[OutboundLine]:
-    return list(await session.scalars(_LOCK_LINES, {"order_id": order_id}))
+_SET_PROGRESS = (
+    update(OutboundOrder)
+    .where(OutboundOrder.id == bindparam("order_id"))
+    .values(
+        status=case(
+            (and_(_picked, _waiting), _status(OutboundOrderStatus.PICKING)),
+            (_picked, _status(OutboundOrderStatus.PICKED)),
+            (and_(_waiting, ~_short), _status(OutboundOrderStatus.ALLOCATED)),
+            else_=_status(OutboundOrderStatus.OPEN),
+        ),
+        updated_at=bindparam("now"),
+    )
+    .returning(OutboundOrder.status)
+)
 
 
 async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> None:
@@ -165,19 +185,15 @@ async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> N
     set by their own steps)."""
     if order.status in CLOSED_ORDER:
         return
-    await session.flush()  # the statement below reads what this transaction changed
-    picked, waiting, short = (await session.execute(_PROGRESS, {"order_id": order.id})).one()
-    fully_allocated = not short
-    if picked and waiting:
-        order.status = OutboundOrderStatus.PICKING
-    elif picked:
-        order.status = OutboundOrderStatus.PICKED
-    elif waiting and fully_allocated:
-        order.status = OutboundOrderStatus.ALLOCATED
-    else:
-        order.status = OutboundOrderStatus.OPEN
-    order.updated_at = utc_now()
-    await session.flush()
+    await session.flush()  # the statement reads what this transaction changed
+    now = utc_now()
+    connection = await session.connection()
+    values = {"order_id": order.id, "now": now}
+    status = (await connection.execute(_SET_PROGRESS, values)).scalar_one()
+    note_order_status(session, order, order.status, status)
+    # Written already: the session takes the values as the row's, with nothing to flush.
+    set_committed_value(order, "status", status)
+    set_committed_value(order, "updated_at", now)
 
 
 # ---------------------------------------------------------------- allocation
@@ -204,11 +220,15 @@ class _Plan:
     named: set[tuple[int, str]] = field(default_factory=set)
 
 
+# An order with its warehouse and its lines, the order and lines locked, in one statement
+# built once (services/queries.py says why). Every order has a line (`create_order`).
 _LOCK_ORDER_AT_WAREHOUSE = (
-    select(OutboundOrder, Warehouse)
+    select(OutboundOrder, Warehouse, OutboundLine)
     .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
+    .join(OutboundLine, OutboundLine.order_id == OutboundOrder.id)
     .where(OutboundOrder.id == bindparam("order_id"))
-    .with_for_update(of=OutboundOrder)
+    .order_by(OutboundLine.line_number)
+    .with_for_update(of=[OutboundOrder, OutboundLine])
 )
 
 
@@ -222,15 +242,15 @@ async def allocate_order(
 ) -> list[Allocation]:
     """Reserve stock for every line still short of its quantity, or nothing at all."""
     now = now or utc_now()
-    found = (await session.execute(_LOCK_ORDER_AT_WAREHOUSE, {"order_id": order_id})).first()
-    if found is None:
+    found = (await session.execute(_LOCK_ORDER_AT_WAREHOUSE, {"order_id": order_id})).all()
+    if not found:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such order", "orderId")
-    order, warehouse = found
+    order, warehouse, _line = found[0]
+    lines = [line for _order, _warehouse, line in found]
     if order.status in CLOSED_ORDER:
         raise Refused.one(
             ErrorCode.ORDER_NOT_OPEN, f"order {order.number} is {order.status}", "orderId"
         )
-    lines = await order_lines(session, order.id)
     products = await lock_products(session, (line.product_id for line in lines))
     chosen = serials_by_line or {}
     unknown = set(chosen) - {line.id for line in lines}
@@ -454,6 +474,9 @@ async def _balances(
     return got
 
 
+_NEW_PICK_TASKS = insert(PickTask)
+
+
 async def _reserve(
     session: AsyncSession, order: OutboundOrder, plan: _Plan, actor: str
 ) -> list[Allocation]:
@@ -490,19 +513,20 @@ async def _reserve(
                     to_location_id=r.location_id,
                 )
             )
-    session.add_all(allocations)
-    await session.flush()
-    session.add_all(
-        PickTask(allocation_id=a.id, order_id=order.id, location_id=a.location_id)
-        for a in allocations
-    )
-    await record_movements(session, records, document, actor)
     # Allocation is all or nothing, so every line is now covered. Picks made before (the
     # order was PICKING or PICKED) keep it PICKING; otherwise it is ALLOCATED.
     picking = order.status in (OutboundOrderStatus.PICKING, OutboundOrderStatus.PICKED)
     order.status = OutboundOrderStatus.PICKING if picking else OutboundOrderStatus.ALLOCATED
     order.updated_at = utc_now()
+    session.add_all(allocations)
     await session.flush()
+    # The pick tasks are written, not kept: nothing in this transaction reads them back.
+    tasks = [
+        {"allocation_id": a.id, "order_id": order.id, "location_id": a.location_id}
+        for a in allocations
+    ]
+    await (await session.connection()).execute(_NEW_PICK_TASKS, tasks)
+    await record_movements(session, records, document, actor)
     return allocations
 
 

@@ -53,24 +53,52 @@ class PickConfirmation:
     quantity: int | None = None
 
 
+# The order's warehouse's packing location (the first, if it has several).
 _PACKING = (
     select(Location.id)
     .where(
-        Location.warehouse_id == bindparam("warehouse_id"), Location.kind == LocationKind.PACKING
+        Location.warehouse_id == OutboundOrder.warehouse_id, Location.kind == LocationKind.PACKING
     )
     .order_by(Location.id)
     .limit(1)
+    .scalar_subquery()
+)
+# A pick task with all its confirmation reads, in one statement built once (services/
+# queries.py says why): its allocation, order and order line, locked with it until the
+# transaction ends; the allocation's lot; the packing location. Six statements before.
+_TASK = (
+    select(
+        PickTask,
+        Allocation,
+        OutboundOrder,
+        OutboundLine,
+        Lot,
+        _PACKING.label("packing"),
+    )
+    .join(Allocation, Allocation.id == PickTask.allocation_id)
+    .join(OutboundOrder, OutboundOrder.id == PickTask.order_id)
+    .join(OutboundLine, OutboundLine.id == Allocation.line_id)
+    .outerjoin(Lot, Lot.id == Allocation.lot_id)
+    .where(PickTask.id == bindparam("task_id"))
+    .with_for_update(of=[PickTask, Allocation, OutboundOrder, OutboundLine])
 )
 
 
-async def packing_location(session: AsyncSession, warehouse_id: int) -> int | None:
-    return await session.scalar(_PACKING, {"warehouse_id": warehouse_id})
+@dataclass
+class _OpenTask:
+    task: PickTask
+    allocation: Allocation
+    order: OutboundOrder
+    line: OutboundLine
+    lot: Lot | None
+    packing: int | None
 
 
-async def _open_task(session: AsyncSession, task_id: int) -> tuple[PickTask, Allocation]:
-    task = await locked(session, PickTask, task_id)
-    if task is None:
+async def _open_task(session: AsyncSession, task_id: int) -> _OpenTask:
+    found = (await session.execute(_TASK, {"task_id": task_id})).first()
+    if found is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such pick task", "taskId")
+    task, allocation, order, line, lot, packing = found
     if task.status is not PickTaskStatus.OPEN:
         code = (
             ErrorCode.ALREADY_PICKED
@@ -78,31 +106,25 @@ async def _open_task(session: AsyncSession, task_id: int) -> tuple[PickTask, All
             else (ErrorCode.TASK_NOT_OPEN)
         )
         raise Refused.one(code, f"pick task {task.id} is {task.status}", "taskId")
-    allocation = await locked(session, Allocation, task.allocation_id)
-    assert allocation is not None
-    return task, allocation
+    return _OpenTask(task, allocation, order, line, lot, packing)
 
 
 async def confirm_pick(
     session: AsyncSession, *, task_id: int, scan: PickConfirmation, actor: str
 ) -> PickTask:
-    task, allocation = await _open_task(session, task_id)
-    order = await lock_order(session, task.order_id)
-    line = await locked(session, OutboundLine, allocation.line_id)
-    assert line is not None
-    packing = await packing_location(session, order.warehouse_id)
+    pick = await _open_task(session, task_id)
+    task, allocation, order, line = pick.task, pick.allocation, pick.order, pick.line
     if allocation.serial_id is not None:
-        await _pick_serial(session, order, task, allocation, scan, packing, actor)
+        await _pick_serial(session, order, task, allocation, scan, pick.packing, actor)
         picked = 1
     else:
-        picked = await _pick_quantity(session, order, allocation, scan, packing, actor)
+        picked = await _pick_quantity(session, pick, scan, actor)
         line.allocated_quantity -= allocation.quantity - picked
     line.picked_quantity += picked
     allocation.picked_quantity = picked
     allocation.status = AllocationStatus.PICKED if picked else AllocationStatus.CANCELLED
     task.status = PickTaskStatus.DONE if picked == allocation.quantity else PickTaskStatus.SHORT
     task.completed_at = utc_now()
-    await session.flush()
     await refresh_order_status(session, order)
     return task
 
@@ -258,17 +280,11 @@ async def _refuse_label(
 
 
 async def _pick_quantity(
-    session: AsyncSession,
-    order: OutboundOrder,
-    allocation: Allocation,
-    scan: PickConfirmation,
-    packing: int | None,
-    actor: str,
+    session: AsyncSession, pick: _OpenTask, scan: PickConfirmation, actor: str
 ) -> int:
     """Pick (part of) a lot or untracked allocation; returns the quantity picked."""
-    if allocation.lot_id is not None:
-        lot = await session.get(Lot, allocation.lot_id)
-        assert lot is not None
+    order, allocation, packing, lot = pick.order, pick.allocation, pick.packing, pick.lot
+    if lot is not None:
         if not scan.lot_number:
             raise Refused.one(
                 ErrorCode.SCAN_REQUIRED, f"scan or type lot {lot.lot_number}", "lotNumber"
@@ -305,7 +321,7 @@ async def _pick_quantity(
             quantity=quantity,
             reserved=allocation.quantity,
         )
-        target = await add_stock(
+        allocation.stock_balance_id = await add_stock(
             session,
             product_id=allocation.product_id,
             lot_id=allocation.lot_id,
@@ -315,7 +331,6 @@ async def _pick_quantity(
             quantity=quantity,
             reserved=quantity,
         )
-        allocation.stock_balance_id = target.id
     else:
         source = await locked(session, StockBalance, allocation.stock_balance_id)
         assert source is not None

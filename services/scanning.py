@@ -106,8 +106,10 @@ class ParsedScan:
     readings: tuple[Reading, ...]  # at least one, the likeliest first
 
 
-def parse_scan(raw: str) -> ParsedScan:
-    """Every sensible reading of one scan, the likeliest first. Never raises."""
+def parse_scan(raw: str, *, unmarked_as_gs1: bool = True) -> ParsedScan:
+    """Every sensible reading of one scan, the likeliest first. Never raises. Without
+    `unmarked_as_gs1`, a scan with no GS1 marker has its plain reading only (what
+    `read_label` takes: the GS1 reading would be parsed for nothing)."""
     # str.strip also drops a trailing GS (0x1D counts as white space): some scanners end
     # every variable-length field with one, the last included.
     value = raw.strip()
@@ -123,12 +125,14 @@ def parse_scan(raw: str) -> ParsedScan:
             symbology = None  # a number that happens to start with "]"
     plain = Reading(ScanFormat.PLAIN, value)
     return ParsedScan(
-        raw, symbology.value if symbology else None, _readings(value, plain, symbology)
+        raw,
+        symbology.value if symbology else None,
+        _readings(value, plain, symbology, unmarked_as_gs1=unmarked_as_gs1),
     )
 
 
 def _readings(
-    value: str, plain: Reading, symbology: SymbologyIdentifier | None
+    value: str, plain: Reading, symbology: SymbologyIdentifier | None, *, unmarked_as_gs1: bool
 ) -> tuple[Reading, ...]:
     gs1 = symbology.gs1_symbology if symbology else None
     if value.lower().startswith(("http://", "https://")):
@@ -139,8 +143,10 @@ def _readings(
         return (_gtin(value), plain)
     if gs1 in GS1Symbology.with_gs1_messages() or any(s in value for s in SEPARATORS):
         return (_element_strings(value, ScanFormat.GS1_ELEMENT_STRING), plain)
-    if symbology is not None:
-        return (plain,)  # a symbology that carries no GS1 data: the text is the number
+    if symbology is not None or not unmarked_as_gs1:
+        # A symbology that carries no GS1 data, or no marker and no GS1 reading wanted of an
+        # unmarked scan: the text is the number.
+        return (plain,)
     # No marker either way: the characters as printed first, then what GS1 would make of them.
     if value.isascii() and value.isdigit() and len(value) in GTIN_LENGTHS:
         return (plain, _gtin(value))
@@ -265,7 +271,8 @@ def read_label(raw: str) -> Label:
     `error`; an http(s) URL that is not a Digital Link is malformed rather than a number.
     Blank input is `number_text=""`: whether a blank is allowed is the caller's rule.
     """
-    reading = parse_scan(raw).readings[0]  # parse_scan puts the plain text first unless marked
+    # Unmarked, the plain text is the likeliest reading, so the only one asked for.
+    reading = parse_scan(raw, unmarked_as_gs1=False).readings[0]
     if reading.format is ScanFormat.PLAIN:
         return Label(number_text=reading.text)
     return Label(

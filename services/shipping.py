@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Allocation,
@@ -11,6 +12,7 @@ from models import (
     Lot,
     MovementKind,
     OutboundLine,
+    OutboundOrder,
     OutboundOrderStatus,
     SerialEvent,
     Shipment,
@@ -22,29 +24,41 @@ from services.errors import ErrorCode, Problems, Refused
 from services.lifecycle import apply_event, lock_serials
 from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, warehouse_today
-from services.queries import loaded, locked
+from services.queries import loaded
 from services.stock import take_from_balance
 
 TEXT_MAX = 100
 
 
 # Built once (services/queries.py says why).
-_PICKED = (
-    select(Allocation)
+# An order's picked allocations put into a shipment: one UPDATE, which locks the rows as it
+# changes them, where reading them locked and writing them back costs two and objects.
+_PACK = (
+    update(Allocation)
     .where(
-        Allocation.order_id == bindparam("order_id"),
+        Allocation.order_id == bindparam("packed_order"),
         Allocation.status == AllocationStatus.PICKED,
         Allocation.shipment_id.is_(None),
     )
-    .with_for_update()
+    .values(shipment_id=bindparam("packed_into"))
+    .returning(Allocation.id)
+)
+# A shipment with its order locked and its warehouse, then its allocations locked with
+# their lots: two statements where there were five.
+_SHIPMENT = (
+    select(Shipment, OutboundOrder, Warehouse)
+    .join(OutboundOrder, OutboundOrder.id == Shipment.order_id)
+    .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
+    .where(Shipment.id == bindparam("shipment_id"))
+    .with_for_update(of=[Shipment, OutboundOrder])
 )
 _SHIPPED = (
-    select(Allocation)
+    select(Allocation, Lot)
+    .outerjoin(Lot, Lot.id == Allocation.lot_id)
     .where(Allocation.shipment_id == bindparam("shipment_id"))
     .order_by(Allocation.id)
-    .with_for_update()
+    .with_for_update(of=Allocation)
 )
-_LOTS = select(Lot).where(Lot.id.in_(bindparam("ids", expanding=True)))
 
 
 async def create_shipment(
@@ -69,9 +83,14 @@ async def create_shipment(
     shipment = Shipment(order_id=order.id, carrier=carrier, tracking_number=tracking_number)
     session.add(shipment)
     await session.flush()
-    picked = await session.scalars(_PICKED, {"order_id": order.id})
-    for allocation in picked:
-        allocation.shipment_id = shipment.id
+    # After the flush above nothing in the session is left unwritten: the objects it holds
+    # of these rows only need the new value.
+    connection = await session.connection()
+    values = {"packed_order": order.id, "packed_into": shipment.id}
+    for allocation_id in (await connection.execute(_PACK, values)).scalars():
+        held = loaded(session, Allocation, allocation_id)
+        if held is not None:
+            set_committed_value(held, "shipment_id", shipment.id)
     order.status = OutboundOrderStatus.PACKED
     order.updated_at = utc_now()
     await session.flush()
@@ -84,24 +103,22 @@ async def dispatch_shipment(
     """Hand the shipment to the carrier: serials PICKED → SHIPPED, quantities leave stock.
     Refused whole if any lot in it has expired since it was allocated."""
     now = now or utc_now()
-    shipment = await locked(session, Shipment, shipment_id)
-    if shipment is None:
+    found = (await session.execute(_SHIPMENT, {"shipment_id": shipment_id})).first()
+    if found is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such shipment", "shipmentId")
+    shipment, order, warehouse = found
     if shipment.status is not ShipmentStatus.PACKED:
         raise Refused.one(
             ErrorCode.SHIPMENT_NOT_PACKED,
             f"shipment {shipment.id} is already {shipment.status}",
             "shipmentId",
         )
-    order = await lock_order(session, shipment.order_id)
-    warehouse = await session.get(Warehouse, order.warehouse_id)
-    assert warehouse is not None
-    allocations = list(await session.scalars(_SHIPPED, {"shipment_id": shipment.id}))
+    shipped = (await session.execute(_SHIPPED, {"shipment_id": shipment.id})).all()
+    allocations = [allocation for allocation, _lot in shipped]
+    lots = {lot.id: lot for _allocation, lot in shipped if lot is not None}
     today = warehouse_today(warehouse, now)
-    lot_ids = sorted({a.lot_id for a in allocations if a.lot_id is not None})
     problems = Problems()
-    lots = await session.scalars(_LOTS, {"ids": lot_ids}) if lot_ids else ()
-    for lot in lots:
+    for _id, lot in sorted(lots.items()):
         if lot.expiry_date is not None and lot.expiry_date < today:
             problems.add(
                 ErrorCode.LOT_EXPIRED,

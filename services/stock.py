@@ -3,25 +3,43 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Product, StockBalance
 from services.queries import loaded
 
-# Built once (services/queries.py says why), with and without a lot: a balance of goods
-# without lots has lot_id NULL, which `=` never matches.
-_BALANCE = {
-    with_lot: select(StockBalance)
-    .where(
-        StockBalance.product_id == bindparam("product_id"),
-        StockBalance.lot_id == bindparam("lot_id") if with_lot else StockBalance.lot_id.is_(None),
-        StockBalance.location_id == bindparam("location_id"),
-        StockBalance.received_at == bindparam("received_at"),
+
+def _same_goods(with_lot: bool) -> tuple[ColumnElement[bool], ...]:
+    """What identifies a balance: product, lot, location and receipt time, bound as
+    `b_<column>` (an UPDATE reserves the plain names for its SET). Goods without lots have
+    lot_id NULL, which `=` never matches, hence a statement with and one without a lot."""
+    return (
+        StockBalance.product_id == bindparam("b_product_id"),
+        StockBalance.lot_id == bindparam("b_lot_id") if with_lot else StockBalance.lot_id.is_(None),
+        StockBalance.location_id == bindparam("b_location_id"),
+        StockBalance.received_at == bindparam("b_received_at"),
     )
-    .with_for_update()
+
+
+# Built once (services/queries.py says why), with and without a lot.
+_BALANCE = {
+    with_lot: select(StockBalance).where(*_same_goods(with_lot)).with_for_update()
     for with_lot in (False, True)
 }
+
+
+def _goods(
+    product_id: int, lot_id: int | None, location_id: int, received_at: datetime
+) -> dict[str, object]:
+    """The values `_same_goods` binds."""
+    return {
+        "b_product_id": product_id,
+        "b_lot_id": lot_id,
+        "b_location_id": location_id,
+        "b_received_at": received_at,
+    }
 
 
 async def _locked_balance(
@@ -32,13 +50,24 @@ async def _locked_balance(
     received_at: datetime,
 ) -> StockBalance | None:
     """The balance of a product (and lot) at a location received at one time, locked."""
-    values = {
-        "product_id": product_id,
-        "lot_id": lot_id,
-        "location_id": location_id,
-        "received_at": received_at,
-    }
+    values = _goods(product_id, lot_id, location_id, received_at)
     return await session.scalar(_BALANCE[lot_id is not None], values)
+
+
+# A balance's quantities raised, found by what identifies it: one statement that locks the
+# row as it changes it (with and without a lot, as `_BALANCE`). Reading the row locked and
+# writing it back cost two.
+_ADD = {
+    with_lot: update(StockBalance)
+    .where(*_same_goods(with_lot))
+    .values(
+        quantity=StockBalance.quantity + bindparam("added", type_=Integer),
+        allocated_quantity=StockBalance.allocated_quantity + bindparam("reserved", type_=Integer),
+    )
+    .returning(StockBalance.id, StockBalance.quantity, StockBalance.allocated_quantity)
+    for with_lot in (False, True)
+}
+_NEW_BALANCE = insert(StockBalance).returning(StockBalance.id)
 
 
 async def add_stock(
@@ -51,26 +80,35 @@ async def add_stock(
     received_at: datetime,
     quantity: int,
     reserved: int = 0,
-) -> StockBalance:
+) -> int:
     """Add `quantity` to a location's balance, `reserved` of it already allocated (picked
-    goods waiting at packing stay reserved for their order)."""
-    balance = await _locked_balance(session, product_id, lot_id, location_id, received_at)
-    if balance is None:
-        balance = StockBalance(
-            product_id=product_id,
-            warehouse_id=warehouse_id,
-            location_id=location_id,
-            lot_id=lot_id,
-            quantity=quantity,
-            allocated_quantity=reserved,
-            received_at=received_at,
-        )
-        session.add(balance)
-    else:
-        balance.quantity += quantity
-        balance.allocated_quantity += reserved
+    goods waiting at packing stay reserved for their order); returns the balance's id."""
+    # Written through the connection: the flush leaves nothing of the session unwritten
+    # that this could overtake, and an object the session holds of the row is given the
+    # new quantities.
     await session.flush()
-    return balance
+    connection = await session.connection()
+    where = _goods(product_id, lot_id, location_id, received_at)
+    added = {"added": quantity, "reserved": reserved}
+    row = (await connection.execute(_ADD[lot_id is not None], where | added)).first()
+    if row is None:
+        new = {
+            "product_id": product_id,
+            "warehouse_id": warehouse_id,
+            "location_id": location_id,
+            "lot_id": lot_id,
+            "quantity": quantity,
+            "allocated_quantity": reserved,
+            "received_at": received_at,
+        }
+        balance_id: int = (await connection.execute(_NEW_BALANCE, new)).scalar_one()
+        return balance_id
+    held = loaded(session, StockBalance, row.id)
+    if held is not None:
+        set_committed_value(held, "quantity", row.quantity)
+        set_committed_value(held, "allocated_quantity", row.allocated_quantity)
+    found_id: int = row.id
+    return found_id
 
 
 async def take_stock(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from models import Allocation, Lot, PickTask, PickTaskStatus
 from services import picking, shipping
+from services.queries import statement_by_statement
 
 # Deadlocks PostgreSQL broke (and the transaction retried), by side. Both sides take the
 # products' locks before the balances' and should have none; a deadlock costs a second
@@ -38,9 +39,14 @@ async def retrying(side: str, transaction: Callable[[], Awaitable[None]]) -> Non
 
 
 async def pick_and_ship_with_services(
-    sessions: async_sessionmaker[AsyncSession], order_id: int
+    sessions: async_sessionmaker[AsyncSession],
+    read_sessions: async_sessionmaker[AsyncSession],
+    order_id: int,
 ) -> None:
-    async with sessions() as session:
+    # The picker's list of tasks is a query, read as the service reads queries: one
+    # statement, no transaction around it (services/queries.py).
+    async with read_sessions() as session:
+        await statement_by_statement(session)
         tasks = (
             await session.execute(
                 select(PickTask.id, Lot.lot_number, Allocation.quantity)

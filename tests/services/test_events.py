@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Movement, Product, ReceivingLine, Serial, Tracking
+from models import Movement, Product, ReceivingLine, Serial, Shipment, Tracking
 from resolvers.context import Context
 from resolvers.outcome import Refusal, attempt
 from services.catalog import create_product
@@ -30,10 +30,21 @@ from services.events import (
     events_for_movement_ranges,
     id_ranges,
 )
+from services.outbound import allocate_order
+from services.picking import PickConfirmation, confirm_pick
 from services.queries import key_values
 from services.receiving import LineReceipt, LotEntry, PlannedLine, plan_receiving_order, receive
+from services.shipping import create_shipment, dispatch_shipment
 from tests.conftest import Database
-from tests.services.builders import Site, lot_product, make_site, serial_product
+from tests.services.builders import (
+    Site,
+    lot_product,
+    make_order,
+    make_site,
+    pick_tasks_of,
+    serial_product,
+    stock_lot,
+)
 from trackline.events_pg import create_bus
 
 
@@ -316,6 +327,36 @@ async def test_a_receipt_publishes_serial_lot_and_asn_changes(db: Database) -> N
     async with db.read_sessions() as session:
         rebuilt = await events_for_movement_ranges(session, ranges, "receiver")
     assert rebuilt == got[:3]
+
+
+async def test_every_step_of_an_order_publishes_its_status(db: Database) -> None:
+    # given an order for a lot, and a subscriber to orders
+    site = await make_site(db, packing=True)
+    vitamins = await lot_product(db)
+    await stock_lot(db, site, vitamins, "L-1", 10)
+    order = await make_order(db, site, (vitamins, 4))
+    bus = InProcessBus()
+    orders = bus.subscribe({EventKind.ORDER})
+    ctx = Context(db.sessions, db.read_sessions, actor="packer", bus=bus)
+    scan = PickConfirmation(lot_number="l-1", quantity=4)
+
+    # when it is allocated, picked, packed and dispatched, one call each
+    await attempt(ctx, lambda s: allocate_order(s, order_id=order.id, actor="packer"))
+    [task] = await pick_tasks_of(db, order)
+    await attempt(ctx, lambda s: confirm_pick(s, task_id=task.id, scan=scan, actor="packer"))
+    packed = await attempt(ctx, lambda s: create_shipment(s, order_id=order.id))
+    assert isinstance(packed, Shipment)
+    await attempt(ctx, lambda s: dispatch_shipment(s, shipment_id=packed.id, actor="packer"))
+
+    # then each step's status change is published, whichever way it was written
+    got = await received(orders, 4)
+    assert [(e.subject_id, e.from_status, e.to_status) for e in got] == [
+        (order.id, "OPEN", "ALLOCATED"),
+        (order.id, "ALLOCATED", "PICKED"),
+        (order.id, "PICKED", "PACKED"),
+        (order.id, "PACKED", "SHIPPED"),
+    ]
+    assert {(e.warehouse_id, e.actor) for e in got} == {(site.warehouse_id, "packer")}
 
 
 async def _create_then_refuse(session: AsyncSession) -> None:

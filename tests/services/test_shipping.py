@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    Allocation,
     AllocationStatus,
     MovementKind,
     OutboundOrderStatus,
@@ -118,6 +120,23 @@ async def test_a_shipment_packs_every_picked_allocation(db: Database) -> None:
     assert await order_state(db, order) == (OS.PACKED, [(2, 2, 2, 0)])
     # packing moves nothing: the serials wait, picked, at packing
     assert {s.status for s in (await serials_of(db, product)).values()} == {S.PICKED}
+
+
+async def test_packing_shows_in_the_allocations_the_session_holds(db: Database) -> None:
+    site = await make_site(db, packing=True)
+    product = await lot_product(db)
+    await stock_lot(db, site, product, "L-1", 10)
+    order = await make_order(db, site, (product, 3))
+    await allocate(db, order)
+    await pick_all(db, order)
+
+    async with db.sessions.begin() as session:
+        [held] = await session.scalars(select(Allocation).where(Allocation.order_id == order.id))
+        shipment = await create_shipment(session, order_id=order.id)
+        # packed by one UPDATE, yet the object the session holds says so too
+        assert held.shipment_id == shipment.id
+
+    assert [a.shipment_id for a in await allocations_of(db, order)] == [shipment.id]
 
 
 async def test_only_a_fully_picked_order_can_be_packed(db: Database) -> None:

@@ -162,6 +162,15 @@ def test_unmarked_text_that_is_also_gs1_has_both_readings() -> None:
     ]
 
 
+@pytest.mark.parametrize("value", ["21345", GTIN])
+def test_unmarked_text_can_be_read_as_plain_text_only(value: str) -> None:
+    # what read_label asks for: the GS1 reading of unmarked text is never its answer
+    scan = parse_scan(value, unmarked_as_gs1=False)
+    assert [(r.format, r.text) for r in scan.readings] == [(F.PLAIN, value)]
+    marked = parse_scan(f"]C1{value}", unmarked_as_gs1=False)
+    assert [r.format for r in marked.readings] == [F.GS1_ELEMENT_STRING, F.PLAIN]
+
+
 def test_a_non_gs1_symbology_carries_plain_text() -> None:
     scan = parse_scan("]C0SN-1002")
     assert scan.symbology == "]C0"
