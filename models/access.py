@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigIntId, UtcDateTime, utc_now
+from models.base import Base, BigIntId, UtcDateTime, enum_column, utc_now
 from models.enums import Role
 
 
@@ -19,9 +19,7 @@ class ApiToken(Base):
     # enough: nothing can be guessed from it, and checking costs microseconds per request.
     secret_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="role_valid", native_enum=False, length=32, create_constraint=True)
-    )
+    role: Mapped[Role] = enum_column(Role, "role")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

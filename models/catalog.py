@@ -2,17 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UtcDateTime, utc_now
+from models.base import Base, UtcDateTime, enum_column, utc_now
 from models.enums import AllocationStrategy, LocationKind, Tracking
-
-
-def _enum(cls: type, column: str) -> Enum:
-    # Plain VARCHAR + CHECK on both engines: adding a value later is a simple migration.
-    # The CHECK is named after the column, as one table may hold two columns of one enum.
-    return Enum(cls, name=f"{column}_valid", native_enum=False, length=32, create_constraint=True)
 
 
 class Warehouse(Base):
@@ -22,8 +16,8 @@ class Warehouse(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str] = mapped_column(String(64))
-    allocation_strategy: Mapped[AllocationStrategy] = mapped_column(
-        _enum(AllocationStrategy, "allocation_strategy"), default=AllocationStrategy.FEFO
+    allocation_strategy: Mapped[AllocationStrategy] = enum_column(
+        AllocationStrategy, "allocation_strategy", default=AllocationStrategy.FEFO
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -35,7 +29,7 @@ class Location(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind, "kind"))
+    kind: Mapped[LocationKind] = enum_column(LocationKind, "kind")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
@@ -47,5 +41,5 @@ class Product(Base):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
-    tracking: Mapped[Tracking] = mapped_column(_enum(Tracking, "tracking"), default=Tracking.NONE)
+    tracking: Mapped[Tracking] = enum_column(Tracking, "tracking", default=Tracking.NONE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

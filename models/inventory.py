@@ -15,8 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UtcDateTime, utc_now
-from models.catalog import _enum
+from models.base import Base, UtcDateTime, enum_column, utc_now
 from models.enums import SerialStatus
 
 NUMBER_MAX_LENGTH = 64
@@ -57,7 +56,7 @@ class Serial(Base):
     # both engines (PostgreSQL's "C" collation, SQLite's BINARY), so a prefix is one
     # contiguous index range whatever the database's locale.
     serial_key: Mapped[str] = mapped_column(SEARCH_KEY)
-    status: Mapped[SerialStatus] = mapped_column(_enum(SerialStatus, "status"), index=True)
+    status: Mapped[SerialStatus] = enum_column(SerialStatus, "status", index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
     receiving_line_id: Mapped[int | None] = mapped_column(

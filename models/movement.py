@@ -9,8 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigIntId, UtcDateTime, utc_now
-from models.catalog import _enum
+from models.base import Base, BigIntId, UtcDateTime, enum_column, utc_now
 from models.enums import MovementKind, SerialStatus
 
 
@@ -23,13 +22,13 @@ class Movement(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    kind: Mapped[MovementKind] = mapped_column(_enum(MovementKind, "kind"))
+    kind: Mapped[MovementKind] = enum_column(MovementKind, "kind")
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     serial_id: Mapped[int | None] = mapped_column(ForeignKey("serial.id"))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
     quantity: Mapped[int] = mapped_column(Integer)
-    from_status: Mapped[SerialStatus | None] = mapped_column(_enum(SerialStatus, "from_status"))
-    to_status: Mapped[SerialStatus | None] = mapped_column(_enum(SerialStatus, "to_status"))
+    from_status: Mapped[SerialStatus | None] = enum_column(SerialStatus, "from_status")
+    to_status: Mapped[SerialStatus | None] = enum_column(SerialStatus, "to_status")
     from_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     to_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     # The document that caused it, e.g. ("RECEIVING_ORDER", "ASN-1001"), ("ORDER", "SO-7").

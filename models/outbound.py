@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UtcDateTime, utc_now
-from models.catalog import _enum
+from models.base import Base, UtcDateTime, enum_column, utc_now
 from models.enums import AllocationStatus, OutboundOrderStatus, PickTaskStatus, ShipmentStatus
 
 
@@ -17,8 +16,8 @@ class OutboundOrder(Base):
     number: Mapped[str] = mapped_column(String(64), unique=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     customer_reference: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[OutboundOrderStatus] = mapped_column(
-        _enum(OutboundOrderStatus, "status"), default=OutboundOrderStatus.OPEN, index=True
+    status: Mapped[OutboundOrderStatus] = enum_column(
+        OutboundOrderStatus, "status", default=OutboundOrderStatus.OPEN, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -74,8 +73,8 @@ class Allocation(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     quantity: Mapped[int] = mapped_column(Integer)
     picked_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[AllocationStatus] = mapped_column(
-        _enum(AllocationStatus, "status"), default=AllocationStatus.ALLOCATED, index=True
+    status: Mapped[AllocationStatus] = enum_column(
+        AllocationStatus, "status", default=AllocationStatus.ALLOCATED, index=True
     )
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -90,8 +89,8 @@ class PickTask(Base):
     allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id"), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("outbound_order.id"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
-    status: Mapped[PickTaskStatus] = mapped_column(
-        _enum(PickTaskStatus, "status"), default=PickTaskStatus.OPEN, index=True
+    status: Mapped[PickTaskStatus] = enum_column(
+        PickTaskStatus, "status", default=PickTaskStatus.OPEN, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -104,8 +103,8 @@ class Shipment(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("outbound_order.id"), index=True)
     carrier: Mapped[str | None] = mapped_column(String(100))
     tracking_number: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[ShipmentStatus] = mapped_column(
-        _enum(ShipmentStatus, "status"), default=ShipmentStatus.PACKED
+    status: Mapped[ShipmentStatus] = enum_column(
+        ShipmentStatus, "status", default=ShipmentStatus.PACKED
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UtcDateTime, utc_now
-from models.catalog import _enum
+from models.base import Base, UtcDateTime, enum_column, utc_now
 from models.enums import PutawayTaskStatus, ReceivingLineStatus, ReceivingOrderStatus
 
 
@@ -17,8 +16,8 @@ class ReceivingOrder(Base):
     number: Mapped[str] = mapped_column(String(64), unique=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     supplier: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[ReceivingOrderStatus] = mapped_column(
-        _enum(ReceivingOrderStatus, "status"), default=ReceivingOrderStatus.PLANNED
+    status: Mapped[ReceivingOrderStatus] = enum_column(
+        ReceivingOrderStatus, "status", default=ReceivingOrderStatus.PLANNED
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -41,8 +40,8 @@ class ReceivingLine(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     expected_quantity: Mapped[int] = mapped_column(Integer)
     received_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[ReceivingLineStatus] = mapped_column(
-        _enum(ReceivingLineStatus, "status"), default=ReceivingLineStatus.PLANNED
+    status: Mapped[ReceivingLineStatus] = enum_column(
+        ReceivingLineStatus, "status", default=ReceivingLineStatus.PLANNED
     )
 
 
@@ -59,8 +58,8 @@ class PutawayTask(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     from_location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
-    status: Mapped[PutawayTaskStatus] = mapped_column(
-        _enum(PutawayTaskStatus, "status"), default=PutawayTaskStatus.OPEN, index=True
+    status: Mapped[PutawayTaskStatus] = enum_column(
+        PutawayTaskStatus, "status", default=PutawayTaskStatus.OPEN, index=True
     )
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
