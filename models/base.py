@@ -65,8 +65,8 @@ class Base(DeclarativeBase):
 def one_of(column: str, values: Any) -> str:
     """The SQL condition that `column` holds one of `values`, spelled as `=` tests joined by
     OR rather than as `IN (...)`: SQLite evaluates a constant IN list of more than two
-    values by building a temporary index each time a row is written, which took half the
-    time of inserting a movement (docs/performance.md, "Bulk import")."""
+    values by building a temporary index each time a row is written, which took three
+    quarters of the time of inserting a movement (docs/performance.md, "Bulk import")."""
     return " OR ".join(f"{column} = '{value}'" for value in values)
 
 

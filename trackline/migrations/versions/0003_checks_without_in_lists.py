@@ -2,11 +2,12 @@
 each CHECK (column IN (...)) of more than two values
 
 The allowed values do not change, only how the condition is spelled (models.base.one_of).
-PostgreSQL replaces each constraint. SQLite cannot alter a constraint, and copying every
-table to change a condition that all its rows already meet would take minutes on a large
-database; instead the table's CREATE statement is edited in place as SQLite documents for
-changes that leave the stored rows as they are ("Making Other Kinds Of Table Schema
-Changes", https://www.sqlite.org/lang_altertable.html#otheralter).
+PostgreSQL replaces each constraint. SQLite cannot alter a constraint, and rebuilding
+thirteen tables (movements and serials among them, with their indexes and triggers) for a
+condition that all their rows already meet is not worth it; instead each table's CREATE
+statement is edited in place as SQLite documents for changes that leave the stored rows as
+they are ("Making Other Kinds Of Table Schema Changes",
+https://www.sqlite.org/lang_altertable.html#otheralter).
 
 Revision ID: 0003
 Revises: 0002
