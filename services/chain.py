@@ -5,10 +5,11 @@ lowercase hex digits, the genesis hash of 64 zeros for the first) followed by th
 content (see `content`). Movements are chained in id order, so a writer must know the ids
 of its rows before it hashes them: it locks the chain's head (the one row of
 `movement_chain`), takes ids above every id written before, hashes its rows in id order
-and moves the head to its last row, all in its own transaction. Writers of movements are
-serialised by that lock from the moment they take it to their commit (use cases take it at
-commit, services/movements.py); on SQLite the write lock already serialises them. The
-format is documented in docs/audit.md.
+and moves the head to its last row, all in its own transaction (on PostgreSQL, for a
+single row, in one statement that hashes with the database's sha256). Writers of
+movements are serialised by that lock from the moment they take it to their commit (use
+cases take it at commit, services/movements.py); on SQLite the write lock already
+serialises them. The format is documented in docs/audit.md.
 """
 
 import functools
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Movement, MovementChain
@@ -110,14 +111,59 @@ _ADVANCE = {
 _INSERT = insert(Movement)
 
 
-@functools.cache
-def _insert_one_and_advance(columns: frozenset[str]) -> Any:
-    """One movement row (bound as `m_<column>`) inserted, in a data-modifying WITH, by the
-    statement that moves the head: built once per set of columns. (A multi-row VALUES
-    cannot be kept in SQLAlchemy's cache of compiled statements, so several rows go by
-    executemany.)"""
-    row = insert(Movement).values({c: bindparam(f"m_{c}") for c in sorted(columns)})
-    return _ADVANCE[True].add_cte(row.cte("moved"))
+def content_after_id(values: Sequence[Any]) -> str:
+    """`content` of a row without its opening `[` and id (`values[0]`, ignored): what
+    PostgreSQL appends to the id it chooses when it hashes the row (`_APPEND_ONE`)."""
+    return "," + _encode([*values[1:-1], _instant(values[-1])])[1:]
+
+
+# Every column a writer may give, all bound (as null where a row has no value): one
+# statement for every set of columns. None has a default: occurred_at is always given.
+_COLUMNS_BUT_ID = [c for c in Movement.__table__.c if c.name not in ("id", "chain_hash")]
+
+
+def _append_one_query() -> Any:
+    """PostgreSQL: one movement row appended to the chain by one statement, a round trip
+    and a statement fewer than reading the head first; its lock is held from this statement
+    to the commit. The head is locked and read as `lock_head` reads it; the row's id
+    follows it, and its hash is SHA-256 over the previous hash, `[`, the id and the rest of
+    the row's encoding (bound as `rest`, made in Python by `content_after_id`): the bytes
+    `link` hashes. The row (its columns bound as `m_<column>`) is inserted and the head
+    moved on, with the id sequence, in the same statement, which returns the row's id."""
+    highest = select(func.max(Movement.id)).scalar_subquery()
+    head = (
+        select(
+            (func.greatest(MovementChain.last_id, func.coalesce(highest, 0)) + 1).label("id"),
+            MovementChain.last_hash.label("previous"),
+        )
+        .where(MovementChain.id == CHAIN_HEAD_ID)
+        .with_for_update(of=MovementChain)
+        .cte("head")
+    )
+    encoded = head.c.previous + "[" + cast(head.c.id, Text) + bindparam("rest", type_=Text)
+    digest = func.encode(func.sha256(func.convert_to(encoded, "UTF8")), "hex")
+    linked = select(head.c.id, digest.label("hash")).cte("linked")
+    row = insert(Movement).from_select(
+        [*_COLUMNS_BUT_ID, "id", "chain_hash"],
+        select(
+            *(bindparam(f"m_{c.name}", type_=c.type) for c in _COLUMNS_BUT_ID),
+            linked.c.id,
+            linked.c.hash,
+        ),
+    )
+    return (
+        update(MovementChain)
+        .where(MovementChain.id == CHAIN_HEAD_ID)
+        .values(
+            last_id=func.setval("movement_id_seq", select(linked.c.id).scalar_subquery()),
+            last_hash=select(linked.c.hash).scalar_subquery(),
+        )
+        .add_cte(row.cte("moved"))
+        .returning(MovementChain.last_id)
+    )
+
+
+_APPEND_ONE = _append_one_query()
 
 
 async def _on_postgresql(session: AsyncSession) -> bool:
@@ -137,12 +183,15 @@ async def take_ids(session: AsyncSession, head: Head, count: int) -> list[int]:
     from the table's sequence would cost a round trip more on PostgreSQL.) The transaction
     remembers them as a range (`taken`)."""
     if count:
-        ranges: list[tuple[int, int]] = session.info.setdefault(_TAKEN_KEY, [])
-        first, last = head.last_id + 1, head.last_id + count
-        if ranges and ranges[-1][1] + 1 == first:  # a bulk writer takes ids chunk by chunk
-            first = ranges.pop()[0]
-        ranges.append((first, last))
+        _remember(session, head.last_id + 1, head.last_id + count)
     return list(range(head.last_id + 1, head.last_id + count + 1))
+
+
+def _remember(session: AsyncSession, first: int, last: int) -> None:
+    ranges: list[tuple[int, int]] = session.info.setdefault(_TAKEN_KEY, [])
+    if ranges and ranges[-1][1] + 1 == first:  # a bulk writer takes ids chunk by chunk
+        first = ranges.pop()[0]
+    ranges.append((first, last))
 
 
 def taken(session: AsyncSession) -> list[tuple[int, int]]:
@@ -168,6 +217,15 @@ async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]
     chain, in the order given, with one executemany (one per set of columns, when rows
     name different ones); a single row on PostgreSQL by the statement that moves the head.
     Returns their ids."""
+    connection = await session.connection()
+    if len(rows) == 1 and connection.dialect.name == "postgresql":
+        # Most writers write one movement (an order line's pick, say).
+        [row] = rows
+        values = {f"m_{c.name}": row.get(c.name) for c in _COLUMNS_BUT_ID}
+        values["rest"] = content_after_id([None, *(row.get(c) for c in CONTENT[1:])])
+        row["id"] = (await connection.execute(_APPEND_ONE, values)).scalar_one()
+        _remember(session, row["id"], row["id"])
+        return [row["id"]]
     head = await lock_head(session)
     ids = await take_ids(session, head, len(rows))
     for movement_id, row in zip(ids, rows, strict=True):
@@ -175,14 +233,6 @@ async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]
         row["chain_hash"] = head.last_hash = link(head.last_hash, [row.get(c) for c in CONTENT])
     head.last_id = ids[-1]
     # Through the connection, as `advance`: movements never become objects of the session.
-    connection = await session.connection()
-    if len(rows) == 1 and connection.dialect.name == "postgresql":
-        # Most writers write one movement (an order line's pick, say): on PostgreSQL it is
-        # inserted by the statement that moves the head, a round trip less.
-        values = {f"m_{c}": v for c, v in rows[0].items()}
-        values.update(last_id=head.last_id, last_hash=head.last_hash)
-        await connection.execute(_insert_one_and_advance(frozenset(rows[0])), values)
-        return ids
     by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
     for row in rows:
         by_columns.setdefault(frozenset(row), []).append(row)

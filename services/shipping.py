@@ -43,21 +43,26 @@ _PACK = (
     .values(shipment_id=bindparam("packed_into"))
     .returning(Allocation.id)
 )
-# A shipment with its order locked and its warehouse, then its allocations locked with
-# their lots: two statements where there were five.
+# A shipment with its order and its allocations locked, its warehouse, and the
+# allocations' lots: one row per allocation, one statement where there were five.
+_SHIPMENT_AND_ALLOCATIONS = (
+    select(Shipment, OutboundOrder, Warehouse, Allocation, Lot)
+    .join(OutboundOrder, OutboundOrder.id == Shipment.order_id)
+    .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
+    .join(Allocation, Allocation.shipment_id == Shipment.id)
+    .outerjoin(Lot, Lot.id == Allocation.lot_id)
+    .where(Shipment.id == bindparam("shipment_id"))
+    .order_by(Allocation.id)
+    .with_for_update(of=[Shipment, OutboundOrder, Allocation])
+)
+# A shipment without allocations (every pick of its order came up empty) is not in the
+# rows above: read on its own.
 _SHIPMENT = (
     select(Shipment, OutboundOrder, Warehouse)
     .join(OutboundOrder, OutboundOrder.id == Shipment.order_id)
     .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
     .where(Shipment.id == bindparam("shipment_id"))
     .with_for_update(of=[Shipment, OutboundOrder])
-)
-_SHIPPED = (
-    select(Allocation, Lot)
-    .outerjoin(Lot, Lot.id == Allocation.lot_id)
-    .where(Allocation.shipment_id == bindparam("shipment_id"))
-    .order_by(Allocation.id)
-    .with_for_update(of=Allocation)
 )
 
 
@@ -103,7 +108,9 @@ async def dispatch_shipment(
     """Hand the shipment to the carrier: serials PICKED → SHIPPED, quantities leave stock.
     Refused whole if any lot in it has expired since it was allocated."""
     now = now or utc_now()
-    found = (await session.execute(_SHIPMENT, {"shipment_id": shipment_id})).first()
+    key = {"shipment_id": shipment_id}
+    shipped = (await session.execute(_SHIPMENT_AND_ALLOCATIONS, key)).all()
+    found = shipped[0][:3] if shipped else (await session.execute(_SHIPMENT, key)).first()
     if found is None:
         raise Refused.one(ErrorCode.NOT_FOUND, "no such shipment", "shipmentId")
     shipment, order, warehouse = found
@@ -113,9 +120,8 @@ async def dispatch_shipment(
             f"shipment {shipment.id} is already {shipment.status}",
             "shipmentId",
         )
-    shipped = (await session.execute(_SHIPPED, {"shipment_id": shipment.id})).all()
-    allocations = [allocation for allocation, _lot in shipped]
-    lots = {lot.id: lot for _allocation, lot in shipped if lot is not None}
+    allocations = [allocation for *_, allocation, _lot in shipped]
+    lots = {lot.id: lot for *_, lot in shipped if lot is not None}
     today = warehouse_today(warehouse, now)
     problems = Problems()
     for _id, lot in sorted(lots.items()):

@@ -3,6 +3,7 @@ refuse rewriting it, and whatever gets past them (a superuser, the owner of the 
 file) is found by `verify_chain` at exactly the first movement it touched."""
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -74,6 +75,35 @@ async def test_an_empty_history_verifies(db: Database) -> None:
     result = await verify(db)
     assert (result.intact, result.checked, result.last_id) == (True, 0, 0)
     assert result.last_hash == GENESIS_HASH
+
+
+async def test_one_movement_is_hashed_as_the_chain_format_says(db: Database) -> None:
+    """On PostgreSQL a writer's single movement is hashed by the database itself (services/
+    chain.py): the hash must be over the very bytes `link` hashes, texts beyond ASCII, a
+    time in another zone and absent values included."""
+    await warehouse_history(db)
+    site = await make_site(db, "WH9")
+    product = await make_product(db, "P-Ü")
+    oslo = timezone(timedelta(hours=1))
+    row: dict[str, Any] = {
+        "kind": MovementKind.PUTAWAY,
+        "product_id": product,
+        "quantity": 3,
+        "from_location_id": site.dock,
+        "to_location_id": site.a01,
+        "document_type": "TEST",
+        "document_number": "Lieferschein №7 — 检",
+        "actor": "Åsa Øberg 🙂",
+        "occurred_at": datetime(2026, 11, 28, 18, 5, 4, 123456, tzinfo=oslo),
+    }
+    values = [row.get(c) for c in chain.CONTENT[1:]]
+    async with db.sessions.begin() as session:
+        previous = (await chain.lock_head(session)).last_hash
+        [movement_id] = await chain.append(session, [row])
+
+    assert await _hash_of(db, movement_id) == chain.link(previous, [movement_id, *values])
+    result = await verify(db)
+    assert (result.broken, result.last_id) == (None, movement_id)
 
 
 async def test_concurrent_writers_keep_one_chain(db: Database) -> None:

@@ -332,6 +332,25 @@ async def test_a_shipment_is_dispatched_once(db: Database) -> None:
     assert codes(problems) == [(ErrorCode.NOT_FOUND, "shipmentId")]
 
 
+async def test_a_shipment_without_allocations_is_found_and_dispatched(db: Database) -> None:
+    """Dispatch reads a shipment with its allocations in one statement; one that has none
+    (no step makes one, a hand-written row can) is read on its own, not taken as absent."""
+    site = await make_site(db)
+    product = await plain_product(db)
+    order = await make_order(db, site, (product, 1))
+    async with db.sessions.begin() as session:
+        empty = Shipment(order_id=order.id)
+        session.add(empty)
+    before = len(await movements(db))
+
+    await _dispatch(db, empty.id)
+
+    assert (await get(db, Shipment, empty.id)).status is ShipmentStatus.DISPATCHED
+    assert len(await movements(db)) == before
+    problems = await refused(db, _dispatching(empty.id))
+    assert codes(problems) == [(ErrorCode.SHIPMENT_NOT_PACKED, "shipmentId")]
+
+
 async def test_shipped_is_terminal(db: Database) -> None:
     site = await make_site(db, packing=True)
     product = await serial_product(db)
