@@ -1,6 +1,7 @@
 """Declarative base with a naming convention, so migrations name constraints the same way
 on SQLite and PostgreSQL."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import Enum as PythonEnum
 from typing import Any
@@ -62,7 +63,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def one_of(column: str, values: Any) -> str:
+def one_of(column: str, values: Iterable[str]) -> str:
     """The SQL condition that `column` holds one of `values`, spelled as `=` tests joined by
     OR rather than as `IN (...)`: SQLite evaluates a constant IN list of more than two
     values by building a temporary index each time a row is written, which took three
