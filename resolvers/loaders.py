@@ -33,6 +33,7 @@ from models import (
 from services.movements import (
     MOVEMENT_COLUMN_NAMES,
     MovementRow,
+    history_with_locations,
     movements_by_lot_ids,
     movements_by_serial_ids,
 )
@@ -187,6 +188,20 @@ class Loaders:
             return found
 
         return load
+
+    async def history_in(self, session: AsyncSession, serial_id: int) -> None:
+        """Load one serial's history with a read session the caller holds (the look-up of
+        one serial), and, if the operation shows where its movements went, the locations
+        they name in the same statement."""
+        if MOVEMENT_LOCATIONS.isdisjoint(self.selected):
+            await self.movements_by_serial_id.load_in(session, [serial_id])
+            return
+        if self.movements_by_serial_id.done(serial_id) is not None:
+            return  # the same serial looked up twice in one operation
+        movements, locations = await history_with_locations(session, serial_id)
+        self.movements_by_serial_id.prime(serial_id, movements)
+        for location in locations:
+            self.location_by_id.prime(location.id, location)  # keeps one already loaded
 
     async def _read_locations(self, session: AsyncSession, ids: Iterable[int | None]) -> None:
         """The locations among `ids` this request has not loaded, read into its loader."""

@@ -114,12 +114,13 @@ async def serial_by_number(
     The product and the current location come in the same statement and are handed to the
     request's loaders: a look-up almost always shows them, and each would otherwise be a
     statement (and a read session) of its own. `with_history` (the look-up shows the
-    serial's movements) reads the history in the same session too, with the locations it
-    names when those are shown: one session where the movements' own batch would open a
-    second. Each statement still reads on its own, as the two sessions did: a change
-    committed in between can show in the history before it shows in the serial. If that
-    read fails, the serial is still answered and its `movements` field reads the history
-    again, reporting what goes wrong there.
+    serial's movements) reads the history in the same session too, and the locations it
+    names in the history's own statement when those are shown: one session and two
+    statements where the movements' own batch would open a second session for two. Each
+    statement still reads on its own, as the two sessions did: a change committed in
+    between can show in the history before it shows in the serial. If that read fails, the
+    serial is still answered and its `movements` field reads the history again, reporting
+    what goes wrong there.
     """
     number = serial_number.strip()
     values = {"sku": sku.strip(), "key": serial_key(number), "number": number}
@@ -127,7 +128,7 @@ async def serial_by_number(
         found = (await session.execute(_SERIAL_BY_NUMBER, values)).first()
         if found is not None and with_history:
             with contextlib.suppress(Exception):
-                await ctx.loaders.movements_by_serial_id.load_in(session, [found[0].id])
+                await ctx.loaders.history_in(session, found[0].id)
     if found is None:
         return None
     serial, product, location = found

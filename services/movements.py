@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_session
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.util import await_only
 
-from models import Movement, MovementKind, SerialStatus
+from models import Location, Movement, MovementKind, SerialStatus
 from models.base import utc_now
 from services import chain
 from services.events import MovementFact, is_recording, note_movements
@@ -183,3 +183,47 @@ async def _movements_by(
     for row in rows:
         grouped[row[position]].append(row)
     return [grouped[k] for k in keys]
+
+
+# One serial's history with the locations its movements name, in one statement: the look-up
+# of a scanned serial shows where each movement went, and a second read for those few
+# locations cost a sixth of the look-up (docs/performance.md, B4). Not for many serials:
+# there the locations are a handful shared by thousands of movements, and one read of them
+# after the history is cheaper than two joins and ten more columns on every row.
+_LOCATION_COLUMNS = tuple(Location.__table__.columns)
+_LOCATION_COLUMN_NAMES = tuple(column.name for column in _LOCATION_COLUMNS)
+_FROM, _TO = (Location.__table__.alias(name) for name in ("from_location", "to_location"))
+_HISTORY_WITH_LOCATIONS = (
+    select(
+        *_MOVEMENT_COLUMNS,
+        *(_FROM.c[name].label(f"from_location_{name}") for name in _LOCATION_COLUMN_NAMES),
+        *(_TO.c[name].label(f"to_location_{name}") for name in _LOCATION_COLUMN_NAMES),
+    )
+    .select_from(
+        Movement.__table__.outerjoin(_FROM, _FROM.c.id == Movement.from_location_id).outerjoin(
+            _TO, _TO.c.id == Movement.to_location_id
+        )
+    )
+    .where(Movement.serial_id == bindparam("serial"))
+    .order_by(Movement.id)
+)
+
+
+async def history_with_locations(
+    session: AsyncSession, serial_id: int
+) -> tuple[list[MovementRow], list[Location]]:
+    """A serial's movements, oldest first (rows with the movement table's columns first,
+    then the locations'), and each location they name, once."""
+    connection = await session.connection()
+    rows = (await connection.execute(_HISTORY_WITH_LOCATIONS, {"serial": serial_id})).all()
+    width = len(_LOCATION_COLUMNS)
+    starts = (len(_MOVEMENT_COLUMNS), len(_MOVEMENT_COLUMNS) + width)
+    locations: dict[int, Location] = {}
+    for row in rows:
+        for start in starts:
+            location_id = row[start]
+            if location_id is not None and location_id not in locations:
+                values = zip(_LOCATION_COLUMN_NAMES, row[start : start + width], strict=True)
+                # Not in any session: read-only, like the rows the location loader reads.
+                locations[location_id] = Location(**dict(values))
+    return list(rows), list(locations.values())

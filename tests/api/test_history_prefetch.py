@@ -5,15 +5,25 @@ reported at a serial's `movements`, as before."""
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 import resolvers.loaders
 import schema.nodes
-from models import Tracking
+from models import Serial, Tracking
 from resolvers.context import Context
 from schema import schema as graphql_schema
+from services.movements import history_with_locations, movements_by_serial_ids
+from services.putaway import Placement
 from services.receiving import LineReceipt
 from tests.conftest import TRUSTED, Database
-from tests.services.builders import expect, make_product, make_site, plan_asn, receive_lines
+from tests.services.builders import (
+    expect,
+    make_product,
+    make_site,
+    plan_asn,
+    put_away,
+    receive_lines,
+)
 
 TREE = """
 { products(first: 5) { nodes { sku serials(first: 10) {
@@ -136,3 +146,77 @@ async def test_a_look_up_whose_history_cannot_be_read_reports_it_at_movements(
     assert calls == 2
     assert [tuple(e.path) for e in result.errors] == [("serial", "movements")]
     assert result.data == {"serial": None}
+
+
+PLACES = "id code kind warehouse { code }"
+LOOK_UP_WITH_PLACES = f"""
+{{ serial(sku: "SCAN", serialNumber: "SN-001") {{
+    movements {{ kind fromLocation {{ {PLACES} }} toLocation {{ {PLACES} }} }} }} }}
+"""
+LISTED_WITH_PLACES = f"""
+{{ products(first: 1) {{ nodes {{ serials(first: 10) {{ nodes {{ serialNumber
+    movements {{ kind fromLocation {{ {PLACES} }} toLocation {{ {PLACES} }} }} }} }} }} }} }}
+"""
+
+
+async def _put_away(db: Database) -> None:
+    site = await make_site(db)
+    product = await make_product(db, "SCAN", Tracking.SERIAL)
+    numbers = ["SN-000", "SN-001"]
+    asn = await plan_asn(db, site, "ASN-1", expect(product, 2, *numbers))
+    result = await receive_lines(db, asn, LineReceipt(asn.line_ids[0], serial_numbers=numbers))
+    await put_away(db, result.putaway_tasks[0].id, Placement(site.a01, 2))
+
+
+def _listed_history(data: Any, number: str) -> Any:
+    serials = data["products"]["nodes"][0]["serials"]["nodes"]
+    return next(s["movements"] for s in serials if s["serialNumber"] == number)
+
+
+async def test_a_look_up_names_the_same_locations_as_a_list_of_serials(db: Database) -> None:
+    # The look-up reads the locations joined to the history; a list reads them after it.
+    await _put_away(db)
+    looked_up = await _execute(db, LOOK_UP_WITH_PLACES)
+    listed = await _execute(db, LISTED_WITH_PLACES)
+    assert looked_up.errors is None
+    assert listed.errors is None
+    history = looked_up.data["serial"]["movements"]
+    assert history == _listed_history(listed.data, "SN-001")
+    assert [m["toLocation"] and m["toLocation"]["code"] for m in history] == [None, "DOCK", "A-01"]
+    assert history[-1]["fromLocation"]["kind"] == "RECEIVING"
+    assert history[-1]["toLocation"]["warehouse"] == {"code": "WH1"}
+
+
+async def test_a_look_up_whose_joined_read_fails_reads_the_history_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _put_away(db)
+    expected = await _execute(db, LOOK_UP_WITH_PLACES)
+    calls = 0
+
+    async def broken(*_: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("the movement table could not be read")
+
+    monkeypatch.setattr(resolvers.loaders, "history_with_locations", broken)
+    result = await _execute(db, LOOK_UP_WITH_PLACES)
+    # Set aside by the look-up; the `movements` field then loads the history as a list of
+    # serials does, and answers it in full.
+    assert calls == 1
+    assert result.errors is None, result.errors
+    assert result.data == expected.data
+
+
+async def test_the_joined_history_names_every_location_its_movements_name(db: Database) -> None:
+    await _put_away(db)
+    async with db.read_sessions() as session:
+        serial_id = await session.scalar(select(Serial.id).where(Serial.serial_number == "SN-001"))
+        assert serial_id is not None
+        movements, locations = await history_with_locations(session, serial_id)
+        [plain] = await movements_by_serial_ids(session, [serial_id])
+    # The same movements as the plain read, each with the movement table's columns first.
+    assert [m[: len(plain[0])] for m in movements] == [tuple(m) for m in plain]
+    named = {i for m in plain for i in (m.from_location_id, m.to_location_id) if i is not None}
+    assert sorted(location.id for location in locations) == sorted(named)
+    assert {location.code for location in locations} == {"DOCK", "A-01"}
