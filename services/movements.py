@@ -4,14 +4,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import ColumnElement, Enum, Row, bindparam, select, type_coerce
 from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_session
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlalchemy.util import await_only
 
 from models import Location, Movement, MovementKind, SerialStatus
-from models.base import utc_now
+from models.base import MembersOnRead, utc_now
 from services import chain
 from services.events import MovementFact, is_recording, note_movements
 
@@ -144,7 +145,16 @@ def _forget_pending(session: Session) -> None:
 # by the thousand and never changed, so they skip the ORM's identity map and change
 # tracking (about half of the cost of reading 10,000 movements).
 MovementRow = Row[Any]
-_MOVEMENT_COLUMNS = tuple(Movement.__table__.columns)
+
+
+def _read_column(column: KeyedColumnElement[Any]) -> ColumnElement[Any]:
+    """The column as histories read it: enums through `MembersOnRead`, under their names."""
+    if isinstance(column.type, Enum) and column.type.enum_class is not None:
+        return type_coerce(column, MembersOnRead(column.type.enum_class)).label(column.name)
+    return column
+
+
+_MOVEMENT_COLUMNS = tuple(map(_read_column, Movement.__table__.columns))
 MOVEMENT_COLUMN_NAMES = tuple(column.name for column in _MOVEMENT_COLUMNS)
 
 
