@@ -196,8 +196,6 @@ class Loaders:
         if MOVEMENT_LOCATIONS.isdisjoint(self.selected):
             await self.movements_by_serial_id.load_in(session, [serial_id])
             return
-        if self.movements_by_serial_id.done(serial_id) is not None:
-            return  # the same serial looked up twice in one operation
         movements, locations = await history_with_locations(session, serial_id)
         self.movements_by_serial_id.prime(serial_id, movements)
         for location in locations:

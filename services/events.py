@@ -136,13 +136,13 @@ def _note_order_statuses(session: Session, _flush_context: Any) -> None:
 
 
 def note_order_status(
-    session: AsyncSession, order: OutboundOrder, before: object, after: object
+    session: AsyncSession, order_id: int, warehouse_id: int, before: object, after: object
 ) -> None:
     """An order's status written by a statement of its own, which the flush does not see."""
     notes: _Notes | None = session.info.get(_NOTES_KEY)
     if notes is not None:
-        key = (EventKind.ORDER, order.id)
-        notes.orders.setdefault(key, [order.warehouse_id, before, after])[2] = after
+        key = (EventKind.ORDER, order_id)
+        notes.orders.setdefault(key, [warehouse_id, before, after])[2] = after
 
 
 async def collected_events(session: AsyncSession) -> list[Event]:

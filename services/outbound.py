@@ -190,7 +190,7 @@ async def refresh_order_status(session: AsyncSession, order: OutboundOrder) -> N
     connection = await session.connection()
     values = {"order_id": order.id, "now": now}
     status = (await connection.execute(_SET_PROGRESS, values)).scalar_one()
-    note_order_status(session, order, order.status, status)
+    note_order_status(session, order.id, order.warehouse_id, order.status, status)
     # Written already: the session takes the values as the row's, with nothing to flush.
     set_committed_value(order, "status", status)
     set_committed_value(order, "updated_at", now)

@@ -21,6 +21,7 @@ from models import (
 )
 from models.base import utc_now
 from services.errors import ErrorCode, Problems, Refused
+from services.events import note_order_status
 from services.lifecycle import apply_event, lock_serials
 from services.movements import MovementRecord, record_movements
 from services.outbound import document_for, lock_order, warehouse_today
@@ -42,6 +43,16 @@ _PACK = (
     )
     .values(shipment_id=bindparam("packed_into"))
     .returning(Allocation.id)
+)
+# A picked order marked packed; locks it as it changes it.
+_PACKED = (
+    update(OutboundOrder)
+    .where(
+        OutboundOrder.id == bindparam("order_id"),
+        OutboundOrder.status == OutboundOrderStatus.PICKED,
+    )
+    .values(status=OutboundOrderStatus.PACKED, updated_at=bindparam("now"))
+    .returning(OutboundOrder.warehouse_id)
 )
 # A shipment with its order and its allocations locked, its warehouse, and the
 # allocations' lots: one row per allocation, one statement where there were five.
@@ -75,31 +86,44 @@ async def create_shipment(
 ) -> Shipment:
     """Pack an order's picked goods into a shipment. Every allocation must be picked (or
     cancelled) first, so a shipment never leaves reserved goods behind on the shelf."""
-    order = await lock_order(session, order_id)
-    if order.status is not OutboundOrderStatus.PICKED:
-        raise Refused.one(
-            ErrorCode.ORDER_NOT_PICKED,
-            f"order {order.number} is {order.status}: pick everything first",
-            "orderId",
-        )
     for value, name in ((carrier, "carrier"), (tracking_number, "trackingNumber")):
         if value is not None and len(value) > TEXT_MAX:
             raise Refused.one(ErrorCode.INVALID_VALUE, f"at most {TEXT_MAX} characters", name)
-    shipment = Shipment(order_id=order.id, carrier=carrier, tracking_number=tracking_number)
+    await _mark_packed(session, order_id)
+    shipment = Shipment(order_id=order_id, carrier=carrier, tracking_number=tracking_number)
     session.add(shipment)
     await session.flush()
     # After the flush above nothing in the session is left unwritten: the objects it holds
     # of these rows only need the new value.
     connection = await session.connection()
-    values = {"packed_order": order.id, "packed_into": shipment.id}
+    values = {"packed_order": order_id, "packed_into": shipment.id}
     for allocation_id in (await connection.execute(_PACK, values)).scalars():
         held = loaded(session, Allocation, allocation_id)
         if held is not None:
             set_committed_value(held, "shipment_id", shipment.id)
-    order.status = OutboundOrderStatus.PACKED
-    order.updated_at = utc_now()
-    await session.flush()
     return shipment
+
+
+async def _mark_packed(session: AsyncSession, order_id: int) -> None:
+    """Mark a picked order packed, locking it, in one statement; refuse any other order
+    (unchanged) with what it is, read only then."""
+    await session.flush()  # nothing unwritten is overtaken by the statement
+    now = utc_now()
+    connection = await session.connection()
+    row = (await connection.execute(_PACKED, {"order_id": order_id, "now": now})).first()
+    if row is None:
+        order = await lock_order(session, order_id)  # refuses an order that is not there
+        raise Refused.one(
+            ErrorCode.ORDER_NOT_PICKED,
+            f"order {order.number} is {order.status}: pick everything first",
+            "orderId",
+        )
+    held = loaded(session, OutboundOrder, order_id)
+    if held is not None:
+        set_committed_value(held, "status", OutboundOrderStatus.PACKED)
+        set_committed_value(held, "updated_at", now)
+    picked, packed = OutboundOrderStatus.PICKED, OutboundOrderStatus.PACKED
+    note_order_status(session, order_id, row.warehouse_id, picked, packed)
 
 
 async def dispatch_shipment(

@@ -233,29 +233,6 @@ async def test_one_serial_with_its_product_location_and_history_costs_two(
     ]
 
 
-TWICE = """
-query ($sku: String!, $number: String!) {
-  first: serial(sku: $sku, serialNumber: $number) { movements { toLocation { code kind } } }
-  again: serial(sku: $sku, serialNumber: $number) { movements { toLocation { code kind } } }
-}
-"""
-
-
-async def test_a_serial_looked_up_twice_reads_its_history_once(db: Database) -> None:
-    site = await make_site(db)
-    await _serials(db, site, "ONE", 1)
-    variables = {"sku": "ONE", "number": "SN-ONE-0000"}
-    context = Context(db.sessions, db.read_sessions, principal=TRUSTED)
-    with db.count_statements() as counter:
-        result = await schema.execute(TWICE, variables, context_value=context)
-    assert result.errors is None, result.errors
-    # the serial, its history with the locations, the serial again
-    assert counter.count == 3
-    data = result.data or {}
-    assert data["first"] == data["again"]
-    assert data["first"]["movements"][-1]["toLocation"] == {"code": "A-01", "kind": "STORAGE"}
-
-
 class CountingSessions:
     """A session factory that counts the sessions it opens."""
 

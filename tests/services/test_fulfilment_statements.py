@@ -72,8 +72,8 @@ async def test_each_step_of_an_order_costs_a_fixed_number_of_statements(db: Data
         # task, allocation, order, line, lot and packing location; take from storage; add
         # to packing; allocation, line, task; the order's progress
         7 + chain,
-        # order; shipment; allocations into it; order
-        4,
+        # the order marked packed; the shipment; the allocations into it
+        3,
         # shipment, order, warehouse, allocations and lots; take from packing; line shipped;
         # allocation, shipment, order
         6 + chain,

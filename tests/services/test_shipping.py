@@ -15,6 +15,7 @@ from models import (
     Allocation,
     AllocationStatus,
     MovementKind,
+    OutboundOrder,
     OutboundOrderStatus,
     SerialEvent,
     SerialStatus,
@@ -132,9 +133,12 @@ async def test_packing_shows_in_the_allocations_the_session_holds(db: Database) 
 
     async with db.sessions.begin() as session:
         [held] = await session.scalars(select(Allocation).where(Allocation.order_id == order.id))
+        held_order = await session.get(OutboundOrder, order.id)
         shipment = await create_shipment(session, order_id=order.id)
-        # packed by one UPDATE, yet the object the session holds says so too
+        # packed by one UPDATE each, yet the objects the session holds say so too
         assert held.shipment_id == shipment.id
+        assert held_order is not None
+        assert held_order.status is OS.PACKED
 
     assert [a.shipment_id for a in await allocations_of(db, order)] == [shipment.id]
 
@@ -166,6 +170,9 @@ async def test_only_a_fully_picked_order_can_be_packed(db: Database) -> None:
     assert codes(problems) == [(ErrorCode.INVALID_VALUE, "trackingNumber")]
     problems = await refused(db, lambda s: create_shipment(s, order_id=999_999))
     assert codes(problems) == [(ErrorCode.NOT_FOUND, "orderId")]
+    # refused, the picked order is as it was and no shipment was made
+    assert (await order_state(db, order))[0] is OS.PICKED
+    assert [a.shipment_id for a in await allocations_of(db, order)] == [None, None]
 
     await _pack(db, order, carrier="C" * 100)
     problems = await refused(db, packing())  # packed once is enough
