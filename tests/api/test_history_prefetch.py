@@ -92,15 +92,22 @@ async def test_serials_from_elsewhere_still_wait_for_their_history(
     assert waits.count == 3  # the check above can tell the two paths apart
 
 
+class Unreadable:
+    """A read of the movements that fails, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, *_: Any) -> Any:
+        self.calls += 1
+        raise RuntimeError("the movement table could not be read")
+
+
 async def test_a_failed_history_read_is_reported_at_the_serial(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _received(db, 3)
-
-    async def broken(*_: Any) -> Any:
-        raise RuntimeError("the movement table could not be read")
-
-    monkeypatch.setattr(resolvers.loaders, "movements_by_serial_ids", broken)
+    monkeypatch.setattr(resolvers.loaders, "movements_by_serial_ids", Unreadable())
     result = await _execute(db, TREE)
     # Reported at the first serial's own `movements`, where a history loaded serial by
     # serial reports it too; the history is non-null all the way up, so the null reaches
@@ -131,19 +138,13 @@ async def test_a_look_up_whose_history_cannot_be_read_reports_it_at_movements(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _received(db, 3)
-    calls = 0
-
-    async def broken(*_: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        raise RuntimeError("the movement table could not be read")
-
+    broken = Unreadable()
     monkeypatch.setattr(resolvers.loaders, "movements_by_serial_ids", broken)
     result = await _execute(db, LOOK_UP)
     # The look-up's read of the history failed and was set aside; the field read it again
     # and reports the failure at `movements`, not at the serial. The history is non-null,
     # so the null reaches the (nullable) serial.
-    assert calls == 2
+    assert broken.calls == 2
     assert [tuple(e.path) for e in result.errors] == [("serial", "movements")]
     assert result.data == {"serial": None}
 
@@ -192,18 +193,12 @@ async def test_a_look_up_whose_joined_read_fails_reads_the_history_again(
 ) -> None:
     await _put_away(db)
     expected = await _execute(db, LOOK_UP_WITH_PLACES)
-    calls = 0
-
-    async def broken(*_: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        raise RuntimeError("the movement table could not be read")
-
+    broken = Unreadable()
     monkeypatch.setattr(resolvers.loaders, "history_with_locations", broken)
     result = await _execute(db, LOOK_UP_WITH_PLACES)
     # Set aside by the look-up; the `movements` field then loads the history as a list of
     # serials does, and answers it in full.
-    assert calls == 1
+    assert broken.calls == 1
     assert result.errors is None, result.errors
     assert result.data == expected.data
 
