@@ -72,6 +72,34 @@ def link(previous: str, values: Sequence[Any]) -> str:
     return hashlib.sha256(previous.encode("ascii") + content(values)).hexdigest()
 
 
+class Shared:
+    """`link` for many rows whose content differs only at `places` (ascending positions in
+    `CONTENT`, the id's among them, the time's not): the rest, taken from `template`, is
+    encoded once, and each row's ids and nulls are written without the JSON encoder. An
+    import links a hundred thousand rows this way in under half the time `link` takes."""
+
+    def __init__(self, template: Sequence[Any], places: Sequence[int]) -> None:
+        last = len(CONTENT) - 1
+        if list(places) != sorted(set(places)) or last in places:
+            raise ValueError(f"places must ascend and leave out the time: {places}")
+        encoded = [_encode(v) for v in template[:last]] + [_encode(_instant(template[last]))]
+        pieces, piece = [], "["
+        for place, text in enumerate(encoded):
+            piece += "," if place else ""
+            if place in places:
+                pieces.append(piece)
+                piece = ""
+            else:
+                piece += text
+        pieces.append(piece + "]")
+        self._format = "%s".join(p.replace("%", "%%") for p in pieces)
+
+    def link(self, previous: str, values: Sequence[Any]) -> str:
+        """`link(previous, row)` for the row that holds `values` at `places`."""
+        text = self._format % tuple([str(v) if type(v) is int else _encode(v) for v in values])
+        return hashlib.sha256((previous + text).encode()).hexdigest()
+
+
 @dataclass
 class Head:
     """The chain's end as this transaction sees it while holding the lock."""

@@ -122,6 +122,7 @@ async def import_csv(
             report.add(HEADER_ROW, None, ErrorCode.EMPTY_FILE, "the file has no rows")
         if report.rows:  # also after row errors: the answer should list every problem
             tell(Phase.CHECKING, report.rows)
+            await staging.index(session, importer.table)
             await importer.check_set(session, report)
         if report.ok:
             await importer.count(session, report)

@@ -27,19 +27,19 @@ async def insert_movements(
     seals = staging.movement_seals
     names = [c.name for c in source.selected_columns]
     # Literal columns (kind, document, actor, time) are the same on every row: only the
-    # others are read back, and each row's values are laid into a template in hash order.
+    # others are read back, in hash order, and each row's hash encodes only those.
     template: list[Any] = [None] * len(chain.CONTENT)
-    varying: list[ColumnElement[Any]] = []
-    places: list[int] = []
+    varying: dict[int, ColumnElement[Any]] = {}
     for column in source.selected_columns:
         place = chain.CONTENT.index(column.name)
         element = getattr(column, "element", None)
         if isinstance(element, BindParameter):
             template[place] = element.value
         else:
-            varying.append(column)
-            places.append(place)
-    read_back = source.with_only_columns(*varying, row)
+            varying[place] = column
+    places = sorted(varying)
+    shared = chain.Shared(template, [0, *places])
+    read_back = source.with_only_columns(*(varying[p] for p in places), row)
     await staging.create(session, seals)
     head = await chain.lock_head(session)
     after = 0  # file rows count from 1
@@ -48,13 +48,11 @@ async def insert_movements(
     ).all():
         ids = await chain.take_ids(session, head, len(rows))
         sealed = []
+        last_hash = head.last_hash
         for movement_id, values in zip(ids, rows, strict=True):
-            template[0] = movement_id
-            for place, value in zip(places, values, strict=False):
-                template[place] = value
-            head.last_hash = chain.link(head.last_hash, template)
-            sealed.append((values[-1], movement_id, head.last_hash))
-        head.last_id = ids[-1]
+            last_hash = shared.link(last_hash, (movement_id, *values[:-1]))
+            sealed.append((values[-1], movement_id, last_hash))
+        head.last_id, head.last_hash = ids[-1], last_hash
         await staging.insert(session, seals, sealed)
         after = rows[-1][-1]
     with_seals = source.add_columns(seals.c.id, seals.c.chain_hash).join(seals, seals.c.row == row)

@@ -15,7 +15,6 @@ from services.scanning import NumberKind, label_problems, read_label
 # Cheap signs that a cell may be GS1 (read_label's own rule starts from them). Millions of
 # typed numbers skip the parser this way.
 GS1_MARKERS = ("]", "(", "http://", "https://", "HTTP://", "HTTPS://")
-SEPARATORS = ("\x1d", "|")
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def read_cell(
     expiry_date: date | None = None,
 ) -> CellLabel:
     """The number in a cell of product `sku`: the cell itself, unless it is a GS1 scan."""
-    if not cell.startswith(GS1_MARKERS) and not any(s in cell for s in SEPARATORS):
+    if not may_be_label(cell):
         return CellLabel(cell)
     label = read_label(cell)
     if not label.is_gs1:
@@ -43,3 +42,8 @@ def read_cell(
     if problems:
         return CellLabel(None, problem=(problems[0].code, problems[0].message))
     return CellLabel(label.number(kind), label.expiry_date)
+
+
+def may_be_label(cell: str) -> bool:
+    """Whether a cell shows a sign of a GS1 label; a typed number shows none."""
+    return cell.startswith(GS1_MARKERS) or "\x1d" in cell or "|" in cell

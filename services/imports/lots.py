@@ -30,7 +30,7 @@ from services.imports.rows import Column, Layout, Record
 from services.imports.staging import lot_rows
 from services.movements import Document
 
-LOT = Column("lot_number", max_length=200)  # room for a scanned GS1 label
+LOT = Column("lot_number", max_length=200, scannable=True)  # room for a scanned GS1 label
 NUMBER = Column("lot_number", max_length=NUMBER_MAX_LENGTH)
 EXPIRY = Column("expiry_date", max_length=10, required=False)
 QUANTITY = Column("quantity", max_length=9)

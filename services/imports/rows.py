@@ -10,10 +10,12 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import TextIO
 
 from services.errors import ErrorCode
 from services.imports.report import ImportReport
+from services.scanning import GROUP_SEPARATOR
 
 HEADER_ROW = 1
 # csv refuses a field over 128 KiB by default; no legitimate cell comes near our limits.
@@ -26,6 +28,9 @@ class Column:
     max_length: int = 64
     required: bool = True  # the column must be in the header
     optional_value: bool = False  # the column may be there with empty cells
+    # The cell may hold a scanned GS1 label, whose group separators (GS) are not the
+    # control characters refused elsewhere: the label's parser reads them.
+    scannable: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,17 @@ class Layout:
     columns: tuple[Column, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
 
+    def __post_init__(self) -> None:
+        # read_records picks cells with itemgetter, which gives a tuple for two or more.
+        if len(self.columns) < 2:
+            raise ValueError("a layout reads at least two columns")
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
 
-Record = tuple[int, list[str]]  # row number, the cells in layout order ("" where absent)
+Record = tuple[int, tuple[str, ...]]  # row number, the cells in layout order ("" where absent)
 
 
 def read_records(stream: TextIO, layout: Layout, report: ImportReport) -> Iterator[Record]:
@@ -57,6 +67,8 @@ def read_records(stream: TextIO, layout: Layout, report: ImportReport) -> Iterat
         if positions is None:
             return
         width = len(header)
+        # A row's cells, stripped, with "" appended for the index -1 of an absent column.
+        pick = itemgetter(*positions)
         row = HEADER_ROW
         for cells in reader:
             row += 1
@@ -70,7 +82,7 @@ def read_records(stream: TextIO, layout: Layout, report: ImportReport) -> Iterat
                     f"the row has {len(cells)} cells, the header names {width} columns",
                 )
                 continue
-            yield row, [cells[p].strip() if p >= 0 else "" for p in positions]
+            yield row, pick([*map(str.strip, cells), ""])
     except csv.Error as exc:
         report.add(reader.line_num, None, ErrorCode.MALFORMED_ROW, f"not valid CSV: {exc}")
     except UnicodeDecodeError as exc:
@@ -141,7 +153,10 @@ def text(report: ImportReport, row: int, column: Column, value: str) -> str | No
     # isprintable() is a fast test that holds for nearly every cell; the exact rule (no
     # control or format characters, which scanners and spreadsheets leak) runs only when
     # it fails, as it also fails for harmless characters such as a no-break space.
-    if not value.isprintable() and any(unicodedata.category(c).startswith("C") for c in value):
+    if not value.isprintable() and any(
+        unicodedata.category(c).startswith("C")
+        for c in (value.replace(GROUP_SEPARATOR, "") if column.scannable else value)
+    ):
         report.add(
             row,
             column.name,

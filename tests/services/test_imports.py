@@ -57,13 +57,18 @@ async def test_opening_serials_are_in_stock_with_a_movement_each(db: Database) -
         "sku,serial_number,warehouse,location\n"
         "SCANNER,SN-1,WH1,A-01\n"
         "SCANNER, sn-2 ,WH1,A-02\n"
-        f"SCANNER,(01){GTIN}(21)SN-3,WH1,A-01\n",
+        f"SCANNER,(01){GTIN}(21)SN-3,WH1,A-01\n"
+        # Every other form a scanner sends: GS-separated with a symbology prefix,
+        # "|"-separated, a Digital Link.
+        f"SCANNER,]C101{GTIN}21SN-4\x1d10L-1,WH1,A-01\n"
+        f"SCANNER,01{GTIN}21SN-5|10L-1,WH1,A-01\n"
+        f"SCANNER,https://id.gs1.org/01/{GTIN}/21/SN-6,WH1,A-01\n",
     )
-    assert report.ok
+    assert report.ok, report.errors
     assert report.committed
-    assert (report.rows, report.serials) == (3, 3)
+    assert (report.rows, report.serials) == (6, 6)
     serials = {s.serial_number: s for s in await all_serials(db, product)}
-    assert sorted(serials) == ["SN-1", "SN-3", "sn-2"]
+    assert sorted(serials) == ["SN-1", "SN-3", "SN-4", "SN-5", "SN-6", "sn-2"]
     assert {s.status for s in serials.values()} == {SerialStatus.IN_INVENTORY}
     assert serials["sn-2"].location_id == site.a02
     assert serials["SN-1"].received_at is not None
@@ -115,7 +120,8 @@ async def test_every_serial_row_error_is_reported_and_nothing_is_written(db: Dat
         "SCANNER,X-6,WH1\n"  # 12
         "SCANNER,(01)09506000134369(21)X-7,WH1,A-01\n"  # 13: another GTIN
         "SCANNER,(01)09506000134353(21)X-8,WH1,A-01\n"  # 14: bad check digit
-        ",X-9,WH1,A-01\n",  # 15
+        ",X-9,WH1,A-01\n"  # 15
+        "SCANNER,X\x1d10,WH1,A-01\n",  # 16: a group separator, but not a GS1 label
     )
     assert errors == [
         (3, "sku", ErrorCode.UNKNOWN_PRODUCT),
@@ -131,6 +137,7 @@ async def test_every_serial_row_error_is_reported_and_nothing_is_written(db: Dat
         (13, "serial_number", ErrorCode.GTIN_MISMATCH),
         (14, "serial_number", ErrorCode.INVALID_SCAN),
         (15, "sku", ErrorCode.EMPTY_VALUE),
+        (16, "serial_number", ErrorCode.INVALID_SCAN),
     ]
 
 
@@ -207,10 +214,11 @@ async def test_opening_lots_create_lots_balances_and_movements(db: Database) -> 
         LOT_HEADER + "GLUE,Lot-A,,10,WH1,A-01\n"  # the expiry comes from a later row
         "GLUE,LOT-a,2030-01-31,5,WH1,A-02\n"  # the same lot, another place
         "GLUE,lot-A,,2,WH1,A-01\n"
-        f"GLUE,(01){GTIN}(17)291200(10)B-7,,4,WH1,A-01\n",  # a scanned label, day 00
+        f"GLUE,(01){GTIN}(17)291200(10)B-7,,4,WH1,A-01\n"  # a scanned label, day 00
+        f"GLUE,]C101{GTIN}10B-7\x1d17291200,,1,WH1,A-01\n",  # the same, GS-separated
     )
     assert report.committed, report.errors
-    assert (report.rows, report.lots_created, report.quantity) == (4, 2, 21)
+    assert (report.rows, report.lots_created, report.quantity) == (5, 2, 22)
     lots = {lot.lot_number: lot for lot in await lots_of(db, product)}
     assert sorted(lots) == ["B-7", "Lot-A"]  # the case first written
     assert lots["Lot-A"].expiry_date == date(2030, 1, 31)
@@ -221,7 +229,7 @@ async def test_opening_lots_create_lots_balances_and_movements(db: Database) -> 
             for b in await session.scalars(select(StockBalance))
         )
     a, b7 = lots["Lot-A"].id, lots["B-7"].id
-    assert balances == sorted([(a, site.a01, 12, 0), (a, site.a02, 5, 0), (b7, site.a01, 4, 0)])
+    assert balances == sorted([(a, site.a01, 12, 0), (a, site.a02, 5, 0), (b7, site.a01, 5, 0)])
     moved = sorted(
         (m.lot_id, m.quantity, m.to_location_id, m.kind)
         for m in await movements(db, product_id=product)
@@ -232,6 +240,7 @@ async def test_opening_lots_create_lots_balances_and_movements(db: Database) -> 
             (a, 5, site.a02, MovementKind.OPENING_STOCK),
             (a, 2, site.a01, MovementKind.OPENING_STOCK),
             (b7, 4, site.a01, MovementKind.OPENING_STOCK),
+            (b7, 1, site.a01, MovementKind.OPENING_STOCK),
         ]
     )
 

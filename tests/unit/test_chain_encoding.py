@@ -4,6 +4,10 @@ change to it is a decision and not an accident."""
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from models import MovementKind, SerialStatus
 from models.movement import GENESIS_HASH
 from services import chain
@@ -50,3 +54,43 @@ def test_text_is_utf8_not_escaped() -> None:
     row = [*FIRST]
     row[13] = "Zoë"
     assert '"Zoë"'.encode() in chain.content(row)
+
+
+# Any value a movement column holds, and text that JSON and %-formatting treat specially.
+_VALUES = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.booleans(),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+    st.sampled_from(["%s", "%%", '"', "\\", "\x1d", "é", MovementKind.PICK, SerialStatus.SHIPPED]),
+)
+_PLACES = st.sets(st.integers(min_value=1, max_value=len(chain.CONTENT) - 2)).map(
+    lambda places: [0, *sorted(places)]
+)
+
+
+@given(
+    template=st.lists(_VALUES, min_size=14, max_size=14),
+    places=_PLACES,
+    rows=st.lists(st.lists(_VALUES, min_size=15, max_size=15), min_size=1, max_size=3),
+)
+def test_shared_content_links_as_link_does(
+    template: list[object], places: list[int], rows: list[list[object]]
+) -> None:
+    """Rows that differ only at `places` hash alike through `Shared` and through `link`."""
+    shared = chain.Shared([*template, COUNTED_IN], places)
+    previous = shared_previous = GENESIS_HASH
+    for varying in rows:
+        row = [*template, COUNTED_IN]
+        for place, value in zip(places, varying, strict=False):
+            row[place] = value
+        previous = chain.link(previous, row)
+        shared_previous = shared.link(shared_previous, [row[p] for p in places])
+        assert shared_previous == previous
+
+
+def test_shared_content_refuses_a_varying_time() -> None:
+    with pytest.raises(ValueError, match="leave out the time"):
+        chain.Shared(FIRST, [0, 14])
+    with pytest.raises(ValueError, match="must ascend"):
+        chain.Shared(FIRST, [2, 0])
