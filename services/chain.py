@@ -99,6 +99,11 @@ class Shared:
         text = self._format % tuple([str(v) if type(v) is int else _encode(v) for v in values])
         return hashlib.sha256((previous + text).encode()).hexdigest()
 
+    def link_ids(self, previous: str, ids: tuple[int, ...]) -> str:
+        """`link` for values that are all ids: ints (never bools or None), which `%s`
+        writes as JSON does."""
+        return hashlib.sha256((previous + self._format % ids).encode()).hexdigest()
+
 
 @dataclass
 class Head:

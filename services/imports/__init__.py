@@ -104,7 +104,8 @@ async def import_csv(
             f"the import reference must be 1 to {REFERENCE_MAX} characters",
         )
         return report
-    importer = _importer(kind)
+    document = Document(DOCUMENT_TYPE, reference)
+    importer = _importer(kind, None if dry_run else document, actor)
 
     def tell(phase: Phase, rows: int) -> None:
         if progress is not None:
@@ -129,7 +130,7 @@ async def import_csv(
         if report.ok and not dry_run:
             tell(Phase.WRITING, report.rows)
             start_recording(session, actor)
-            await importer.write(session, report, Document(DOCUMENT_TYPE, reference), actor)
+            await importer.write(session, report, document, actor)
         await staging.drop(session, importer.table)
         if report.ok and not dry_run:
             news = await _stage_news(session, bus, actor)
@@ -171,8 +172,9 @@ async def _publish(
         log.exception("publishing a committed import failed")
 
 
-def _importer(kind: ImportKind) -> _Importer:
+def _importer(kind: ImportKind, document: Document | None, actor: str) -> _Importer:
+    """`document` is None for a dry run: nothing will be recorded."""
     catalog = Catalog()
     if kind is ImportKind.OPENING_LOTS:
         return LotImport(catalog)
-    return SerialImport(kind, catalog)
+    return SerialImport(kind, catalog, document, actor)

@@ -1,11 +1,18 @@
 """An import's movements, added to the hash chain without leaving the set-based path.
 
-The movements are still written by one INSERT … SELECT from the staging tables. Before it,
-the same SELECT is read back in chunks of staged rows, in file order, to give each row its
-id and chain_hash (services/chain.py); those are staged too, and the INSERT joins them in.
-Python sees each movement once, as a tuple, and sends back only its id and hash.
+Opening stock of serials is chained as it is read: each chunk of staged rows takes its
+serials' ids, its movements' ids and their hashes (`Sealer`) before it is staged, so the
+movements are written by one INSERT … SELECT with nothing read back. The chain's head is
+held from the first chunk to the commit (a real import only; a dry run records nothing).
+
+Other imports (expected serials, lots), whose movements name rows that exist only once
+the import writes them, read back the SELECT that writes their movements, in chunks of
+staged rows in file order, to give each row its id and chain_hash (`insert_movements`);
+those are staged too, and the INSERT joins them in. Python sees each movement once, as a
+tuple, and sends back only its id and hash.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Select, insert
@@ -38,26 +45,59 @@ async def insert_movements(
         else:
             varying[place] = column
     places = sorted(varying)
-    shared = chain.Shared(template, [0, *places])
+    sealer = Sealer(template, places)
     read_back = source.with_only_columns(*(varying[p] for p in places), row)
     await staging.create(session, seals)
-    head = await chain.lock_head(session)
     after = 0  # file rows count from 1
     while rows := (
         await session.execute(read_back.where(row > after).order_by(row).limit(CHUNK_ROWS))
     ).all():
-        ids = await chain.take_ids(session, head, len(rows))
-        sealed = []
-        last_hash = head.last_hash
-        for movement_id, values in zip(ids, rows, strict=True):
-            last_hash = shared.link(last_hash, (movement_id, *values[:-1]))
-            sealed.append((values[-1], movement_id, last_hash))
-        head.last_id, head.last_hash = ids[-1], last_hash
-        await staging.insert(session, seals, sealed)
+        sealed = await sealer.seal(session, [values[:-1] for values in rows])
+        await staging.insert(
+            session,
+            seals,
+            [(values[-1], *seal) for values, seal in zip(rows, sealed, strict=True)],
+        )
         after = rows[-1][-1]
     with_seals = source.add_columns(seals.c.id, seals.c.chain_hash).join(seals, seals.c.row == row)
     await session.execute(
         insert(Movement).from_select([*names, "id", "chain_hash"], with_seals.order_by(row))
     )
-    await chain.advance(session, head)
+    await sealer.close(session)
     await staging.drop(session, seals)
+
+
+class Sealer:
+    """Ids and chain hashes for movements that differ only at `places` (positions in
+    `chain.CONTENT` after the id's) and are otherwise `template`, given a chunk at a time
+    in chain order. The chain's head is locked from the first chunk to the commit, and
+    `close` moves it on past the last."""
+
+    def __init__(
+        self, template: Sequence[Any], places: Sequence[int], *, ids_only: bool = False
+    ) -> None:
+        """`ids_only`: every varying value is an id (an int, never None)."""
+        shared = chain.Shared(template, [0, *places])
+        self._link = shared.link_ids if ids_only else shared.link
+        self._head: chain.Head | None = None
+
+    async def seal(
+        self, session: AsyncSession, rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[int, str]]:
+        """(id, chain_hash) of the movements holding each row's values at `places`."""
+        if self._head is None:
+            self._head = await chain.lock_head(session)
+        head = self._head
+        ids = await chain.take_ids(session, head, len(rows))
+        sealed = []
+        last_hash = head.last_hash
+        for movement_id, values in zip(ids, rows, strict=True):
+            last_hash = self._link(last_hash, (movement_id, *values))
+            sealed.append((movement_id, last_hash))
+        if ids:
+            head.last_id, head.last_hash = ids[-1], last_hash
+        return sealed
+
+    async def close(self, session: AsyncSession) -> None:
+        if self._head is not None:
+            await chain.advance(session, self._head)

@@ -7,15 +7,16 @@ file without a single error is written, in the same transaction.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, insert, literal, select
+from sqlalchemy import Select, Table, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import (
+    Movement,
     MovementKind,
     ReceivingLine,
     ReceivingLineStatus,
@@ -27,11 +28,12 @@ from models import (
 )
 from models.base import UtcDateTime, utc_now
 from models.inventory import NUMBER_MAX_LENGTH
+from services import chain
 from services.errors import ErrorCode, Refused
 from services.identifiers import serial_key
 from services.imports import checks
 from services.imports import rows as cells
-from services.imports.chained import insert_movements
+from services.imports.chained import Sealer, insert_movements
 from services.imports.checks import GTIN, LOCATION, SKU, WAREHOUSE
 from services.imports.labels import may_be_label, read_cell
 from services.imports.refs import Catalog, ProductRef
@@ -49,12 +51,26 @@ LINE = Column("line", max_length=9)
 OPENING = Layout((SKU, GTIN, SERIAL, WAREHOUSE, LOCATION), one_of=(("sku", "gtin"),))
 ON_ASN_LINE = Layout((ASN, LINE, SERIAL))
 
+# What varies between opening stock's movements, after the id: product, serial, location.
+_OPENING_PLACES = [chain.CONTENT.index(c) for c in ("product_id", "serial_id", "to_location_id")]
+# A staged row's serial id, movement id and chain_hash, when it is not chained as it is read.
+_UNSEALED = (None, None, None)
+_NEXT_SERIAL_IDS = text("SELECT nextval('serial_id_seq') FROM generate_series(1, :count)")
+
 
 @dataclass
 class SerialImport:
     kind: ImportKind
     catalog: Catalog
+    # How the import's movements will be recorded; None for a dry run, which records none.
+    # Opening stock is chained as it is read (`_seal_opening`), with `now` as its time.
+    document: Document | None = None
+    actor: str = ""
+    now: datetime = field(default_factory=utc_now)
     table = serial_rows
+    _sealer: Sealer | None = field(default=None, init=False)
+    # SQLite: the id the next opening serial gets.
+    _next_serial_id: int | None = field(default=None, init=False)
 
     @property
     def layout(self) -> Layout:
@@ -96,7 +112,49 @@ class SerialImport:
                 continue
             places[(warehouse, location)] = place
             staged.append((row, product.id, number, serial_key(number), *place, None))
-        return staged
+        if self.document is None or not report.ok or not staged:
+            return [(*row, *_UNSEALED) for row in staged]  # nothing will be written
+        return await self._seal_opening(session, staged)
+
+    async def _seal_opening(
+        self, session: AsyncSession, staged: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Staged rows with the id each serial will have and its movement's id and hash:
+        written later by two INSERT … SELECTs, with nothing to read back in between."""
+        assert self.document is not None
+        if self._sealer is None:
+            values = {
+                "kind": MovementKind.OPENING_STOCK.value,
+                "quantity": 1,
+                "to_status": SerialStatus.IN_INVENTORY.value,
+                "document_type": self.document.type,
+                "document_number": self.document.number,
+                "actor": self.actor,
+                "occurred_at": self.now,
+            }
+            template = [values.get(c) for c in chain.CONTENT]
+            self._sealer = Sealer(template, _OPENING_PLACES, ids_only=True)
+        serial_ids = await self._serial_ids(session, len(staged))
+        sealed = await self._sealer.seal(
+            session,
+            [(r[1], serial_id, r[5]) for r, serial_id in zip(staged, serial_ids, strict=True)],
+        )
+        return [
+            (*r, serial_id, *seal)
+            for r, serial_id, seal in zip(staged, serial_ids, sealed, strict=True)
+        ]
+
+    async def _serial_ids(self, session: AsyncSession, count: int) -> Sequence[int]:
+        """Ids for new serials: from the table's sequence on PostgreSQL; on SQLite, whose
+        write lock the import holds from its first statement, after the largest there is."""
+        if (await session.connection()).dialect.name == "postgresql":
+            taken = await session.scalars(_NEXT_SERIAL_IDS, {"count": count})
+            return list(taken)
+        if self._next_serial_id is None:
+            self._next_serial_id = (await session.scalar(select(func.max(Serial.id))) or 0) + 1
+        first = self._next_serial_id
+        self._next_serial_id += count
+        return range(first, first + count)
 
     async def _asn_rows(
         self, session: AsyncSession, chunk: Sequence[Record], report: ImportReport
@@ -140,8 +198,9 @@ class SerialImport:
                     f"the line's product {product.sku} is not serial-tracked",
                 )
             elif (checked := _number_of(report, row, product, cell)) is not None:
+                place = (ref.warehouse_id, None)
                 staged.append(
-                    (row, product.id, checked, serial_key(checked), ref.warehouse_id, None, ref.id)
+                    (row, product.id, checked, serial_key(checked), *place, ref.id, *_UNSEALED)
                 )
         return staged
 
@@ -289,17 +348,17 @@ class SerialImport:
     async def write(
         self, session: AsyncSession, report: ImportReport, document: Document, actor: str
     ) -> None:
-        now = utc_now()
+        now = self.now
         if self.kind is ImportKind.RECEIVED_SERIALS:
             await self._receive(session, report, actor, now)
-            return
-        status = (
-            SerialStatus.IN_INVENTORY
-            if self.kind is ImportKind.OPENING_SERIALS
-            else SerialStatus.EXPECTED
-        )
-        await _insert_serials(session, status, now)
-        await _insert_movements(session, status, document, actor, now)
+        elif self.kind is ImportKind.OPENING_SERIALS:
+            assert self._sealer is not None
+            await _insert_serials(session, SerialStatus.IN_INVENTORY, now)
+            await _insert_sealed_movements(session, document, actor, now)
+            await self._sealer.close(session)
+        else:
+            await _insert_serials(session, SerialStatus.EXPECTED, now)
+            await _insert_expected_movements(session, actor, now)
 
     async def _receive(
         self, session: AsyncSession, report: ImportReport, actor: str, now: datetime
@@ -362,36 +421,26 @@ def _row_at(field: str | None, rows: list[list[int]]) -> int:
 
 
 async def _insert_serials(session: AsyncSession, status: SerialStatus, now: datetime) -> None:
+    """Opening stock's serials get the ids they were chained with; expected ones, new ids."""
     s = serial_rows
     in_stock = status is SerialStatus.IN_INVENTORY
     stamp = literal(now, UtcDateTime)
+    columns = {
+        "product_id": s.c.product_id,
+        "serial_number": s.c.serial_number,
+        "serial_key": s.c.serial_key,
+        "status": literal(status.value),
+        "warehouse_id": s.c.warehouse_id,
+        "location_id": s.c.location_id,
+        "receiving_line_id": s.c.receiving_line_id,
+        "received_at": stamp if in_stock else literal(None, UtcDateTime),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    if in_stock:
+        columns["id"] = s.c.serial_id
     await session.execute(
-        insert(Serial).from_select(
-            [
-                "product_id",
-                "serial_number",
-                "serial_key",
-                "status",
-                "warehouse_id",
-                "location_id",
-                "receiving_line_id",
-                "received_at",
-                "created_at",
-                "updated_at",
-            ],
-            select(
-                s.c.product_id,
-                s.c.serial_number,
-                s.c.serial_key,
-                literal(status.value),
-                s.c.warehouse_id,
-                s.c.location_id,
-                s.c.receiving_line_id,
-                stamp if in_stock else literal(None, UtcDateTime),
-                stamp,
-                stamp,
-            ).order_by(s.c.row),
-        )
+        insert(Serial).from_select(list(columns), select(*columns.values()).order_by(s.c.row))
     )
 
 
@@ -403,44 +452,50 @@ def _serial_of(s: Table) -> Select[int]:
     )
 
 
-async def _insert_movements(
-    session: AsyncSession, status: SerialStatus, document: Document, actor: str, now: datetime
+async def _insert_sealed_movements(
+    session: AsyncSession, document: Document, actor: str, now: datetime
 ) -> None:
+    """Opening stock's movements, as `_seal_opening` chained them."""
     s = serial_rows
-    document_type: Any
-    document_number: Any
-    if status is SerialStatus.IN_INVENTORY:
-        kind, document_type, document_number = (
-            MovementKind.OPENING_STOCK,
-            literal(document.type),
-            literal(document.number),
+    columns = {
+        "id": s.c.movement_id,
+        "kind": literal(MovementKind.OPENING_STOCK.value),
+        "product_id": s.c.product_id,
+        "serial_id": s.c.serial_id,
+        "quantity": literal(1),
+        "to_status": literal(SerialStatus.IN_INVENTORY.value),
+        "to_location_id": s.c.location_id,
+        "document_type": literal(document.type),
+        "document_number": literal(document.number),
+        "actor": literal(actor),
+        "occurred_at": literal(now, UtcDateTime),
+        "chain_hash": s.c.chain_hash,
+    }
+    await session.execute(
+        insert(Movement).from_select(list(columns), select(*columns.values()).order_by(s.c.row))
+    )
+
+
+async def _insert_expected_movements(session: AsyncSession, actor: str, now: datetime) -> None:
+    s = serial_rows
+    new = (
+        select()
+        .select_from(s)
+        .join(ReceivingLine, ReceivingLine.id == s.c.receiving_line_id)
+        .join(ReceivingOrder, ReceivingOrder.id == ReceivingLine.order_id)
+        .add_columns(
+            literal(MovementKind.EXPECT.value).label("kind"),
+            s.c.product_id,
+            _serial_of(s)
+            .where(Serial.status != SerialStatus.RELEASED)
+            .scalar_subquery()
+            .label("serial_id"),
+            literal(1).label("quantity"),
+            literal(SerialStatus.EXPECTED.value).label("to_status"),
+            literal("RECEIVING_ORDER").label("document_type"),
+            ReceivingOrder.number.label("document_number"),
+            literal(actor).label("actor"),
+            literal(now, UtcDateTime).label("occurred_at"),
         )
-        source = select().select_from(s)
-    else:
-        kind, document_type, document_number = (
-            MovementKind.EXPECT,
-            literal("RECEIVING_ORDER"),
-            ReceivingOrder.number,
-        )
-        source = (
-            select()
-            .select_from(s)
-            .join(ReceivingLine, ReceivingLine.id == s.c.receiving_line_id)
-            .join(ReceivingOrder, ReceivingOrder.id == ReceivingLine.order_id)
-        )
-    new = source.add_columns(
-        literal(kind.value).label("kind"),
-        s.c.product_id,
-        _serial_of(s)
-        .where(Serial.status != SerialStatus.RELEASED)
-        .scalar_subquery()
-        .label("serial_id"),
-        literal(1).label("quantity"),
-        literal(status.value).label("to_status"),
-        s.c.location_id.label("to_location_id"),
-        document_type.label("document_type"),
-        document_number.label("document_number"),
-        literal(actor).label("actor"),
-        literal(now, UtcDateTime).label("occurred_at"),
     )
     await insert_movements(session, new, s.c.row)

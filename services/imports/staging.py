@@ -28,6 +28,11 @@ serial_rows = Table(
     Column("warehouse_id", Integer, nullable=False),
     Column("location_id", Integer),
     Column("receiving_line_id", Integer),
+    # Opening stock is chained as it is read (services/imports/chained.py): the id the
+    # row's serial will have, and its movement's id and chain_hash.
+    Column("serial_id", Integer),
+    Column("movement_id", BigInteger),
+    Column("chain_hash", String(64)),
     Index("ix_import_serial_number", "product_id", "serial_number", "row"),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",

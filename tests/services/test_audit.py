@@ -3,6 +3,7 @@ refuse rewriting it, and whatever gets past them (a superuser, the owner of the 
 file) is found by `verify_chain` at exactly the first movement it touched."""
 
 import asyncio
+import io
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +16,7 @@ from models.base import utc_now
 from models.movement import GENESIS_HASH
 from services import chain
 from services.audit import ChainCheck, verify_chain
+from services.imports import ImportKind, import_csv
 from services.receiving import LineReceipt
 from services.stock import lock_products
 from tests.conftest import Database
@@ -163,6 +165,27 @@ async def test_a_writer_waiting_for_a_product_does_not_hold_the_chain(db: Databa
         await asyncio.wait_for(chain.append(allocation, [putaway()]), timeout=10)
     await asyncio.wait_for(other, timeout=10)
     assert (await verify(db)).intact
+
+
+async def test_an_import_chains_while_an_allocation_holds_its_product(db: Database) -> None:
+    """An opening-stock import holds the chain's head from its first chunk to its commit;
+    its foreign-key checks pass the allocation's lock on the product, so it finishes, and
+    the allocation writes its movement after it."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    site = await make_site(db)
+    product = await make_product(db, "P", Tracking.SERIAL)
+    csv = "sku,serial_number,warehouse,location\nP,SN-1,WH1,A-01\nP,SN-2,WH1,A-02\n"
+    async with db.sessions.begin() as allocation:
+        await lock_products(allocation, [product])
+        report = await asyncio.wait_for(
+            import_csv(db.sessions, ImportKind.OPENING_SERIALS, io.StringIO(csv), actor="t"),
+            timeout=10,
+        )
+        assert report.committed
+        await asyncio.wait_for(chain.append(allocation, [_movement_of(product, site)]), 10)
+    assert (await verify(db)).intact
+    assert len(await movement_ids(db)) == 3
 
 
 async def test_a_picker_holding_stock_does_not_deadlock_with_an_allocator(db: Database) -> None:

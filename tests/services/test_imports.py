@@ -3,9 +3,12 @@
 import io
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from models import MovementKind, SerialStatus, StockBalance, Tracking
+from services import imports
+from services.audit import verify_chain
 from services.errors import ErrorCode
 from services.imports import ImportKind, ImportReport, import_csv
 from tests.conftest import Database
@@ -80,6 +83,37 @@ async def test_opening_serials_are_in_stock_with_a_movement_each(db: Database) -
     assert {(m.document_type, m.document_number, m.actor) for m in moved} == {
         ("IMPORT", "OPEN-1", ACTOR)
     }
+
+
+async def test_opening_serials_chained_chunk_by_chunk_verify(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening stock takes its serial ids, movement ids and hashes chunk by chunk as it is
+    read: across chunks, after serials and movements that exist, and before new ones."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
+    site = await make_site(db)
+    product = await serial_product(db, "SCANNER")
+    await plan_asn(db, site, "ASN-1", expect(product, 2, "E-1", "E-2"))
+    numbers = [f"SN-{i}" for i in range(10)]
+    report = await run(
+        db,
+        ImportKind.OPENING_SERIALS,
+        "sku,serial_number,warehouse,location\n"
+        + "".join(f"SCANNER,{n},WH1,A-0{1 + i % 2}\n" for i, n in enumerate(numbers)),
+    )
+    assert report.committed, report.errors
+    await plan_asn(db, site, "ASN-2", expect(product, 1, "E-3"))
+    serials = await all_serials(db, product)
+    assert [s.serial_number for s in serials] == ["E-1", "E-2", *numbers, "E-3"]
+    opening = await movements(db, kind=MovementKind.OPENING_STOCK)
+    number_of = {s.id: s.serial_number for s in serials}
+    assert [(number_of.get(m.serial_id or 0), m.to_location_id) for m in opening] == [
+        (n, site.a01 if i % 2 == 0 else site.a02) for i, n in enumerate(numbers)
+    ]
+    async with db.read_sessions() as session:
+        check = await verify_chain(session)
+    assert check.intact
+    assert check.checked == 13  # two expected, ten opening, one expected
 
 
 async def test_a_product_may_be_named_by_gtin(db: Database) -> None:

@@ -94,3 +94,19 @@ def test_shared_content_refuses_a_varying_time() -> None:
         chain.Shared(FIRST, [0, 14])
     with pytest.raises(ValueError, match="must ascend"):
         chain.Shared(FIRST, [2, 0])
+
+
+@given(
+    template=st.lists(_VALUES, min_size=14, max_size=14),
+    places=_PLACES,
+    ids=st.lists(st.integers(min_value=0, max_value=2**63 - 1), min_size=15, max_size=15),
+)
+def test_shared_content_links_ids_as_link_does(
+    template: list[object], places: list[int], ids: list[int]
+) -> None:
+    shared = chain.Shared([*template, COUNTED_IN], places)
+    row = [*template, COUNTED_IN]
+    varying = tuple(ids[: len(places)])
+    for place, value in zip(places, varying, strict=True):
+        row[place] = value
+    assert shared.link_ids(GENESIS_HASH, varying) == chain.link(GENESIS_HASH, row)
