@@ -188,6 +188,27 @@ async def test_an_import_chains_while_an_allocation_holds_its_product(db: Databa
     assert len(await movement_ids(db)) == 3
 
 
+async def test_a_dry_run_import_does_not_wait_for_the_chain(db: Database) -> None:
+    """A dry run writes nothing, so it neither takes the chain's lock nor ids: it answers
+    while another writer holds the head."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    await make_site(db)
+    await make_product(db, "P", Tracking.SERIAL)
+    csv = "sku,serial_number,warehouse,location\nP,SN-1,WH1,A-01\n"
+    async with db.sessions.begin() as writer:
+        await chain.lock_head(writer)
+        report = await asyncio.wait_for(
+            import_csv(
+                db.sessions, ImportKind.OPENING_SERIALS, io.StringIO(csv), actor="t", dry_run=True
+            ),
+            timeout=10,
+        )
+    assert report.ok
+    assert not report.committed
+    assert await movement_ids(db) == []
+
+
 async def test_a_picker_holding_stock_does_not_deadlock_with_an_allocator(db: Database) -> None:
     """An allocation holds its products and then reads their stock; a pick holds a balance
     and then writes a movement of that product, whose references it locks (key share)."""
