@@ -11,6 +11,12 @@ movement's `toLocation`, a serial's `product`. A resolver marked `answered_at_on
 to find that object without waiting; when it is at hand, its selection is executed right
 away, without the resolver call, the info object or the awaitable.
 
+A list of objects that the request has loaded already (a serial's `movements`, read for a
+whole page of serials in one statement) is answered the same way: a resolver marked
+`listed_at_once` says how to find it from the object, the context and the field's
+arguments (coerced once per operation), and the list goes straight to completion, without
+Strawberry's resolver machinery.
+
 A subscription's root field, executed for each event, is the event itself, and is answered
 the same way. Each subscription plans its selection once, with its first event; the copy
 graphql-core makes of the executor for each later event finds those plans.
@@ -26,12 +32,15 @@ from typing import Any, ClassVar, Final, TypeVar, cast
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
     is_leaf_type,
 )
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -39,16 +48,21 @@ from schema.sharing import Answer, frozen, shared_answers
 
 DEFINITION = "strawberry-definition"  # where Strawberry keeps its field on a GraphQLField
 AT_ONCE = "__answered_at_once__"  # where a resolver keeps its way to answer at once
+LISTED = "__listed_at_once__"  # where a list field's resolver keeps its way to answer at once
 
 LEAF: Final = 0
 REFERENCE: Final = 1
 EVENT: Final = 2  # a subscription's root field, answered by the event
-# (LEAF, attribute, serialize, non-null, the type of values that are their own output) or
-# (REFERENCE or EVENT, fetch, object type, field type, the type's Python class)
+LIST: Final = 3  # a list of objects found at once, given the field's arguments
+# (LEAF, attribute, serialize, non-null, the type of values that are their own output),
+# (REFERENCE or EVENT, fetch, object type, field type, the type's Python class) or
+# (LIST, fetch with arguments, the field's definition, None, None)
 Plan = tuple[int, Any, Any, Any, Any]
 Step = tuple[str, Any, Plan | None]  # response name, field details, plan
 
 Fetch = Callable[[Any, Any], Any]  # (source, context) -> object, None, or Undefined
+# (source, context, the field's arguments by their GraphQL names) -> list, or Undefined
+FetchList = Callable[..., Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -59,6 +73,21 @@ def answered_at_once(fetch: Fetch) -> Callable[[F], F]:
 
     def mark(resolver: F) -> F:
         setattr(resolver, AT_ONCE, fetch)
+        return resolver
+
+    return mark
+
+
+def listed_at_once(fetch: FetchList) -> Callable[[F], F]:
+    """Mark a resolver of a list-of-objects field with `fetch(source, context, **args)`,
+    which answers the list when the request has it at hand already, and Undefined when
+    only the resolver can tell. `args` are the field's arguments as graphql-core coerces
+    them, by their GraphQL names. `fetch` must not change anything: on Undefined or an
+    exception the resolver runs, and reports what went wrong. Apply it under
+    `@strawberry.field`."""
+
+    def mark(resolver: F) -> F:
+        setattr(resolver, LISTED, fetch)
         return resolver
 
     return mark
@@ -79,6 +108,8 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         # these, as they share graphql-core's own memo of sub-selections.
         self._selections: dict[int, tuple[Any, list[Step]]] = {}
         self._item_plans: dict[int, tuple[Any, Any]] = {}
+        # A list field's coerced arguments, by the identity of its field details.
+        self._arguments: dict[int, tuple[Any, dict[str, Any] | None]] = {}
         # The root fields of a subscription's first event (`execute_root_grouped_field_set`).
         self._event_roots: list[Any] = []
 
@@ -176,6 +207,11 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
                                 results[response_name] = result
                                 continue
                             result = Undefined
+                    elif plan[0] == LIST:
+                        result = self._listed(
+                            plan, source_value, field_details_list, path, response_name,
+                            parent_type, position_context,
+                        )  # fmt: skip
                     else:
                         result = self._reference(
                             plan, source_value, field_details_list, path, response_name,
@@ -297,6 +333,66 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
             )  # fmt: skip
         return completed
 
+    def _listed(
+        self,
+        plan: Plan,
+        source: Any,
+        field_details_list: Any,
+        path: Path | None,
+        response_name: str,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_field` for a list found at once: the resolver is not
+        called, the arguments are coerced once for every object of a list."""
+        _, fetch, field_def, *_ = plan
+        arguments = self._arguments_of(field_def, field_details_list)
+        if arguments is None:
+            return Undefined
+        try:
+            found = fetch(source, self.context_value, **arguments)
+        except Exception:  # the resolver's own path reports it at the field
+            return Undefined
+        if found is Undefined:
+            return Undefined
+        field_type = field_def.type
+        field_path = Path(path, response_name, parent_type.name)
+        info = self.build_resolve_info(
+            field_def, to_nodes(field_details_list), parent_type, field_path
+        )
+        try:
+            completed = self.complete_value(
+                field_type, field_details_list, info, field_path, found, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_type, field_details_list, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._completed_later(completed, field_type, field_details_list, field_path)
+        return completed
+
+    def _arguments_of(self, field_def: Any, field_details_list: Any) -> dict[str, Any] | None:
+        """The field's arguments, coerced as `execute_field` coerces them, once per
+        selection; None when they do not coerce (the ordinary path reports why)."""
+        found = self._arguments.get(id(field_details_list))
+        if found is not None and found[0] is field_details_list:
+            return found[1]
+        first = field_details_list[0]
+        arguments: dict[str, Any] | None
+        try:
+            arguments = get_argument_values(
+                field_def,
+                first.node,
+                self.variable_values,
+                first.fragment_variable_values,
+                self.hide_suggestions,
+            )
+        except Exception:
+            arguments = None
+        # Kept with the selection, so that its id cannot be reused while this operation runs.
+        self._arguments[id(field_details_list)] = (field_details_list, arguments)
+        return arguments
+
     @cached_property
     def _answered(self) -> dict[tuple[int, int], tuple[Any, Any, Any]]:
         """The same object under the same selection has the same answer within one
@@ -337,8 +433,11 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
                 plan = self._plans[key]
             except KeyError:
                 plan = self._plans[key] = self._plan(parent_type, node.name.value)
-            # An event's root field ignores its arguments: they chose the events.
-            if self._wrapped or (node.arguments and plan is not None and plan[0] != EVENT):
+            # An event's root field ignores its arguments: they chose the events. A list
+            # found at once is given them.
+            if self._wrapped or (
+                node.arguments and plan is not None and plan[0] not in (EVENT, LIST)
+            ):
                 plan = None
             steps.append((response_name, field_details_list, plan))
         # The set is kept with its steps, so its id cannot be reused while this operation runs.
@@ -366,6 +465,9 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         if attribute is not None and is_leaf_type(named):
             non_null = isinstance(field_type, GraphQLNonNull)
             return LEAF, attribute, _serializer(named), non_null, _SERIALIZED_AS_IS.get(named)
+        listed = _listed_fetch(definition)
+        if listed is not None and _is_list_of_objects(field_type):
+            return LIST, listed, field_def, None, None
         kind, fetch = REFERENCE, None
         if attribute is not None:
             fetch = _attribute(attribute)
@@ -381,6 +483,20 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         if not isinstance(origin, type):
             return None
         return kind, fetch, named, field_type, origin
+
+
+def _listed_fetch(definition: Any) -> FetchList | None:
+    resolver = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
+    return getattr(resolver, LISTED, None)
+
+
+def _is_list_of_objects(field_type: GraphQLOutputType) -> bool:
+    listed = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if not isinstance(listed, GraphQLList):
+        return False
+    item = listed.of_type
+    item = item.of_type if isinstance(item, GraphQLNonNull) else item
+    return isinstance(item, GraphQLObjectType)
 
 
 def _attribute(name: str) -> Fetch:

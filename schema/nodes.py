@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
-from graphql.pyutils import UndefinedType
+from graphql.pyutils import Undefined, UndefinedType
 from strawberry import relay
 
 from models import lifecycle
@@ -23,7 +23,7 @@ from schema.enums import (
     SerialStatus,
     Tracking,
 )
-from schema.execution import answered_at_once
+from schema.execution import answered_at_once, listed_at_once
 from schema.loading import selects_below
 from schema.pagination import Connection, connection
 from schema.rows import FromRow
@@ -158,6 +158,7 @@ class Serial(FromRow):
         description="The complete audit trail, oldest first; with `last`, only the newest "
         "`last` movements (still oldest first)."
     )
+    @listed_at_once(lambda serial, context, last=None: _history_at_once(context, serial.id, last))
     def movements(self, info: Info, last: int | None = None) -> list["Movement"]:
         # At once when this request has loaded the history (see _histories_loaded), else
         # an awaitable, which graphql-core awaits.
@@ -168,6 +169,15 @@ class Serial(FromRow):
         if loaded is not None:
             return _newest(loaded.result(), last)
         return cast(list["Movement"], _newest_later(loader.load(self.id), last))
+
+
+def _history_at_once(context: Context, serial_id: int, last: int | None) -> Any:
+    """A serial's history when this request has read it already and `last` is fine; else
+    Undefined, and the resolver reads it or reports the problem."""
+    loaded = context.loaders.movements_by_serial_id.done(serial_id)
+    if loaded is None or (last is not None and last < 0):
+        return Undefined
+    return _newest(loaded.result(), last)
 
 
 async def _histories_loaded(context: Context, serial_ids: list[int]) -> None:

@@ -5,13 +5,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import strawberry
+from graphql.pyutils import Undefined
 from sqlalchemy import func, select
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from models import Location
 from resolvers.context import Context
 from schema import schema
-from schema.execution import EVENT, LEAF, REFERENCE, LeafFastPath, answered_at_once
+from schema.execution import (
+    EVENT,
+    LEAF,
+    LIST,
+    REFERENCE,
+    LeafFastPath,
+    answered_at_once,
+    listed_at_once,
+)
 from tests.conftest import TRUSTED, Database
 from tests.services.report_data import build_report_data
 
@@ -26,6 +35,8 @@ DOCUMENTS = [
          lots(first: 20) { nodes { lotNumber expiryDate onHold holdReason } } } } }""",
     """{ serialLookup(search: "", first: 50) { totalCount nodes { serialNumber status } } }""",
     """{ lotInventory { sku lotNumber expiryDate daysToExpiry expired quantity } }""",
+    """{ products(first: 10) { nodes { serials(first: 20) { nodes { serialNumber
+         movements(last: 2) { kind toLocation { code } } } } } } }""",
 ]
 
 
@@ -59,6 +70,9 @@ async def test_answers_are_those_of_ordinary_execution(db: Database) -> None:
     assert kinds[("Movement", "occurredAt")] == LEAF
     assert kinds[("Movement", "toLocation")] == REFERENCE
     assert kinds[("Serial", "product")] == REFERENCE
+    assert kinds[("Serial", "movements")] == LIST
+    assert any(m for p in fast[3][0]["products"]["nodes"] for s in p["serials"]["nodes"]
+               for m in s["movements"])  # fmt: skip
     # Strings and booleans are answered as they are when they are of exactly that type.
     as_is = {key[1:]: plan[4] for key, plan in LeafFastPath._plans.items() if plan}
     assert as_is[("Serial", "serialNumber")] is str
@@ -115,6 +129,34 @@ class Holder:
 
 
 @strawberry.type
+class Lister:
+    # Lists answered at once, like a loaded history, given the field's arguments.
+    @strawberry.field
+    @listed_at_once(lambda _lister, _ctx, n=1: [Broken(name=None, count=1)] * n)  # type: ignore[arg-type]
+    def surely(self, n: int = 1) -> list[Broken]:
+        return [Broken(name=None, count=1)] * n  # type: ignore[arg-type]
+
+    @strawberry.field
+    @listed_at_once(lambda _lister, _ctx, n=1: [Broken(name=None, count=1)] * n)  # type: ignore[arg-type]
+    def maybe(self, n: int = 1) -> list[Broken | None] | None:
+        return [Broken(name=None, count=1)] * n  # type: ignore[arg-type]
+
+    @strawberry.field
+    @listed_at_once(lambda lister, _ctx, n=1: lister.no_such_attribute)
+    def failing(self, n: int = 1) -> list[Broken] | None:
+        raise ValueError("the resolver failed")
+
+    @strawberry.field
+    @listed_at_once(
+        lambda _lister, _ctx, n=1: Undefined if n < 0 else [Broken(name="fine", count=n)]
+    )
+    def checked(self, n: int = 1) -> list[Broken]:
+        if n < 0:
+            raise ValueError("n must not be negative")
+        return [Broken(name="fine", count=n)]
+
+
+@strawberry.type
 class Box:
     # Objects held as plain attributes, read by Strawberry's default resolver.
     inner: Broken | None  # its non-null field is None
@@ -131,6 +173,10 @@ class BrokenQuery:
     @strawberry.field
     def holders(self) -> list[Holder | None]:
         return [Holder()]
+
+    @strawberry.field
+    def listers(self) -> list[Lister | None]:
+        return [Lister(), Lister()]
 
     @strawberry.field
     def boxes(self) -> list[Box | None]:
@@ -162,6 +208,11 @@ async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
         "{ boxes { sure { name } } }",
         "{ boxes { wrong { name } } }",
         "{ boxes { inner { count } wrong { count } } }",
+        "{ listers { surely { name } } }",  # the null goes up through the list to the lister
+        "{ listers { maybe(n: 2) { name count } } }",  # null items, an error in each
+        "{ listers { failing { name } } }",  # a failing fetch: the resolver's error
+        "{ listers { checked(n: -1) { count } } }",  # refused by the resolver
+        "{ listers { checked(n: 3) { count } a: checked { count } } }",  # fine
     ):
         fast_result = await broken.execute(document)
         plain_result = await plain.execute(document)
@@ -169,9 +220,21 @@ async def test_bad_values_fail_as_ordinary_execution_fails() -> None:
         assert [(e.message, e.path) for e in fast_result.errors or []] == [
             (e.message, e.path) for e in plain_result.errors or []
         ]
-        assert fast_result.errors or document.endswith(("mistaken { name } } }", "flag } }"))
+        assert fast_result.errors or document.endswith(
+            ("mistaken { name } } }", "flag } }", "a: checked { count } } }")
+        )
     kinds = {key[1:]: plan[0] for key, plan in LeafFastPath._plans.items() if plan}
     assert kinds[("Box", "inner")] == REFERENCE
+    assert kinds[("Lister", "checked")] == LIST
+    # arguments from variables, coerced as the ordinary path coerces them
+    document = "query($n: Int!) { listers { checked(n: $n) { count } } }"
+    for n in (2, -1):
+        fast_result = await broken.execute(document, variable_values={"n": n})
+        plain_result = await plain.execute(document, variable_values={"n": n})
+        assert (fast_result.data, str(fast_result.errors)) == (
+            plain_result.data,
+            str(plain_result.errors),
+        )
 
 
 async def test_subscription_events_answer_as_ordinary_execution() -> None:
