@@ -121,18 +121,9 @@ class SerialImport:
     ) -> list[tuple[Any, ...]]:
         """Staged rows with the id each serial will have and its movement's id and hash:
         written later by two INSERT … SELECTs, with nothing to read back in between."""
-        assert self.document is not None
         if self._sealer is None:
-            values = {
-                "kind": MovementKind.OPENING_STOCK.value,
-                "quantity": 1,
-                "to_status": SerialStatus.IN_INVENTORY.value,
-                "document_type": self.document.type,
-                "document_number": self.document.number,
-                "actor": self.actor,
-                "occurred_at": self.now,
-            }
-            template = [values.get(c) for c in chain.CONTENT]
+            shared = self._opening_movement()
+            template = [shared.get(c) for c in chain.CONTENT]
             self._sealer = Sealer(template, _OPENING_PLACES, ids_only=True)
         serial_ids = await self._serial_ids(session, len(staged))
         sealed = await self._sealer.seal(
@@ -143,6 +134,20 @@ class SerialImport:
             (*r, serial_id, *seal)
             for r, serial_id, seal in zip(staged, serial_ids, sealed, strict=True)
         ]
+
+    def _opening_movement(self) -> dict[str, Any]:
+        """What every movement of opening stock holds but its ids: hashed as the file is
+        read, written with these same values."""
+        assert self.document is not None
+        return {
+            "kind": MovementKind.OPENING_STOCK.value,
+            "quantity": 1,
+            "to_status": SerialStatus.IN_INVENTORY.value,
+            "document_type": self.document.type,
+            "document_number": self.document.number,
+            "actor": self.actor,
+            "occurred_at": self.now,
+        }
 
     async def _serial_ids(self, session: AsyncSession, count: int) -> Sequence[int]:
         """Ids for new serials: from the table's sequence on PostgreSQL; on SQLite, whose
@@ -354,7 +359,7 @@ class SerialImport:
         elif self.kind is ImportKind.OPENING_SERIALS:
             assert self._sealer is not None
             await _insert_serials(session, SerialStatus.IN_INVENTORY, now)
-            await _insert_sealed_movements(session, document, actor, now)
+            await _insert_sealed_movements(session, self._opening_movement())
             await self._sealer.close(session)
         else:
             await _insert_serials(session, SerialStatus.EXPECTED, now)
@@ -452,25 +457,19 @@ def _serial_of(s: Table) -> Select[int]:
     )
 
 
-async def _insert_sealed_movements(
-    session: AsyncSession, document: Document, actor: str, now: datetime
-) -> None:
-    """Opening stock's movements, as `_seal_opening` chained them."""
+async def _insert_sealed_movements(session: AsyncSession, shared: dict[str, Any]) -> None:
+    """Opening stock's movements, as `_seal_opening` chained them: `shared` holds the values
+    every one of them has."""
     s = serial_rows
-    columns = {
+    columns: dict[str, Any] = {
         "id": s.c.movement_id,
-        "kind": literal(MovementKind.OPENING_STOCK.value),
         "product_id": s.c.product_id,
         "serial_id": s.c.serial_id,
-        "quantity": literal(1),
-        "to_status": literal(SerialStatus.IN_INVENTORY.value),
         "to_location_id": s.c.location_id,
-        "document_type": literal(document.type),
-        "document_number": literal(document.number),
-        "actor": literal(actor),
-        "occurred_at": literal(now, UtcDateTime),
         "chain_hash": s.c.chain_hash,
     }
+    for name, value in shared.items():
+        columns[name] = literal(value, UtcDateTime) if name == "occurred_at" else literal(value)
     await session.execute(
         insert(Movement).from_select(list(columns), select(*columns.values()).order_by(s.c.row))
     )
