@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from models import Base
+from models.references import compared_on
 from tests.conftest import ENGINES, POSTGRES_ADMIN_URL, Database, _admin
 from trackline.db import create_engine
 from trackline.migrate import alembic_config
@@ -21,7 +22,8 @@ from trackline.settings import normalize_database_url
 
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": compared_on(connection.dialect.name)}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
 
 
@@ -130,3 +132,37 @@ async def test_respelling_the_checks_keeps_the_rows_and_the_rules(empty_database
         await _insert_product(url, "A-4", "lot")
     await _migrate(url, "head")
     assert await _stored(url) == [("A-1", "SERIAL"), ("A-3", "LOT")]
+
+
+async def _key_names(url: str) -> set[str]:
+    """The foreign-key constraints the database holds on serial and movement."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+
+            def read(sync: Connection) -> set[str]:
+                inspector = inspect(sync)
+                tables = ("serial", "movement")
+                return {str(k["name"]) for t in tables for k in inspector.get_foreign_keys(t)}
+
+            return await connection.run_sync(read)
+    finally:
+        await engine.dispose()
+
+
+async def test_serial_and_movement_keys_become_triggers_on_postgresql_and_back(
+    empty_database: str,
+) -> None:
+    url = empty_database
+    declared = {
+        f"fk_{key.parent.table.name}_{key.parent.name}_{key.column.table.name}"
+        for table in ("serial", "movement")
+        for key in Base.metadata.tables[table].foreign_keys
+    }
+    await _migrate(url, "0003")
+    assert await _key_names(url) == declared
+    await _migrate(url, "head")
+    postgresql = make_url(url).get_backend_name() == "postgresql"
+    assert await _key_names(url) == (set() if postgresql else declared)
+    await _migrate(url, "0003", down=True)
+    assert await _key_names(url) == declared

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from models import Base
+from models.references import compared_on
 from trackline.db import create_engine, is_sqlite
 
 config = context.config
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.
         render_as_batch=is_sqlite(str(connection.engine.url)),
         compare_type=True,
+        include_object=compared_on(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
