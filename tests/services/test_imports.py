@@ -4,13 +4,15 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import MovementKind, SerialStatus, StockBalance, Tracking
 from services import imports
 from services.audit import verify_chain
 from services.errors import ErrorCode
 from services.imports import ImportKind, ImportReport, import_csv
+from services.imports.serials import SerialImport
 from tests.conftest import Database
 from tests.services.builders import (
     ACTOR,
@@ -25,6 +27,7 @@ from tests.services.builders import (
     serial_product,
     snapshot,
 )
+from trackline.db import create_engine, create_sessionmaker
 
 GTIN = "09506000134352"  # a valid GTIN-14
 
@@ -114,6 +117,39 @@ async def test_opening_serials_chained_chunk_by_chunk_verify(
         check = await verify_chain(session)
     assert check.intact
     assert check.checked == 13  # two expected, ten opening, one expected
+
+
+async def test_an_import_runs_without_jit_and_leaves_its_connection_as_it_was(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    await make_site(db)
+    await make_product(db, "SCANNER", Tracking.SERIAL)
+    seen: list[str] = []
+    check_set = SerialImport.check_set
+
+    async def checking(self: SerialImport, session: AsyncSession, report: ImportReport) -> None:
+        seen.append(str(await session.scalar(text("SHOW jit"))))
+        await check_set(self, session, report)
+
+    monkeypatch.setattr(SerialImport, "check_set", checking)
+    # One connection, so the one the import used is the one asked afterwards.
+    engine = create_engine(db.url, pool_size=1, max_overflow=0)
+    try:
+        report = await import_csv(
+            create_sessionmaker(engine),
+            ImportKind.OPENING_SERIALS,
+            io.StringIO("sku,serial_number,warehouse,location\nSCANNER,SN-1,WH1,A-01\n"),
+            actor=ACTOR,
+        )
+        async with engine.connect() as connection:
+            after = await connection.scalar(text("SHOW jit"))
+    finally:
+        await engine.dispose()
+    assert report.committed
+    assert seen == ["off"]
+    assert after == "on"
 
 
 async def test_a_product_may_be_named_by_gtin(db: Database) -> None:
