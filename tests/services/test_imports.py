@@ -134,6 +134,9 @@ async def test_an_import_runs_without_jit_and_leaves_its_connection_as_it_was(
         await check_set(self, session, report)
 
     monkeypatch.setattr(SerialImport, "check_set", checking)
+    # asyncpg turns JIT off for the whole session while it looks up a type it meets for the
+    # first time, and then puts back what it found: inside the import that is "off", which
+    # would then outlive the import (it did when the serial ids were read as one array).
     # One connection, so the one the import used is the one asked afterwards.
     engine = create_engine(db.url, pool_size=1, max_overflow=0)
     try:
