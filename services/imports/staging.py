@@ -71,10 +71,12 @@ async def create(session: AsyncSession, table: Table) -> None:
     also no JIT for the rest of the import's transaction: its statements over the whole set
     are estimated above `jit_above_cost`, and compiling the existing-serial check for
     100,000 rows took about 110 ms of its 240 ms. Each statement runs once; nothing repays
-    the compiling."""
+    the compiling. The threshold is raised rather than `jit` set off: asyncpg sets `jit`
+    for the whole session while it looks up a type it meets for the first time and then
+    puts back the value it found, which would leave "off" behind after the import."""
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        await connection.exec_driver_sql("SET LOCAL jit = off")
+        await connection.exec_driver_sql("SET LOCAL jit_above_cost = -1")
     await drop(session, table)  # a dry run on this SQLite connection may have left one
     await connection.execute(CreateTable(table))
 
