@@ -448,9 +448,10 @@ async def _insert_serials(session: AsyncSession, status: SerialStatus, now: date
     }
     if in_stock:
         columns["id"] = s.c.serial_id
-    await session.execute(
-        insert(Serial).from_select(list(columns), select(*columns.values()).order_by(s.c.row))
-    )
+    rows = select(*columns.values())
+    # Given ids need no sort (`_insert_sealed_movements` says why); new ones follow the file.
+    ordered = rows if in_stock else rows.order_by(s.c.row)
+    await session.execute(insert(Serial).from_select(list(columns), ordered))
 
 
 def _serial_of(s: Table) -> Select[int]:
@@ -474,9 +475,10 @@ async def _insert_sealed_movements(session: AsyncSession, shared: dict[str, Any]
     }
     for name, value in shared.items():
         columns[name] = literal(value, UtcDateTime) if name == "occurred_at" else literal(value)
-    await session.execute(
-        insert(Movement).from_select(list(columns), select(*columns.values()).order_by(s.c.row))
-    )
+    # Every id was given when the rows were read, so the order they go in changes nothing
+    # but where they lie; sorting 100,000 staged rows by `row` first cost PostgreSQL about
+    # a tenth of a second per statement.
+    await session.execute(insert(Movement).from_select(list(columns), select(*columns.values())))
 
 
 async def _insert_expected_movements(session: AsyncSession, actor: str, now: datetime) -> None:
