@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UtcDateTime, enum_column, utc_now
+from models.base import Base, UtcDateTime, enum_column, utc_now, where_not_null
 from models.enums import SerialStatus
 
 NUMBER_MAX_LENGTH = 64
@@ -47,6 +47,13 @@ class Serial(Base):
         # A product's serials in id order (keyset pages, one per product in a batch) read
         # only the page from here, however many serials the product has.
         Index("ix_serial_product_id_id", "product_id", "id"),
+        # Serials of a receiving line or putaway task. Only rows that name one are indexed:
+        # opening stock names neither, and indexing its nulls was an eighth of the time
+        # PostgreSQL took to write 100,000 of them (migration 0005).
+        *(
+            Index(f"ix_serial_{column}", column, **where_not_null(column))
+            for column in ("receiving_line_id", "putaway_task_id")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,10 +66,8 @@ class Serial(Base):
     status: Mapped[SerialStatus] = enum_column(SerialStatus, "status", index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
-    receiving_line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("receiving_line.id"), index=True
-    )
-    putaway_task_id: Mapped[int | None] = mapped_column(ForeignKey("putaway_task.id"), index=True)
+    receiving_line_id: Mapped[int | None] = mapped_column(ForeignKey("receiving_line.id"))
+    putaway_task_id: Mapped[int | None] = mapped_column(ForeignKey("putaway_task.id"))
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigIntId, UtcDateTime, enum_column, utc_now
+from models.base import Base, BigIntId, UtcDateTime, enum_column, utc_now, where_not_null
 from models.enums import MovementKind, SerialStatus
 
 
@@ -18,7 +18,9 @@ class Movement(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_movement_serial_id_id", "serial_id", "id"),
-        Index("ix_movement_lot_id_id", "lot_id", "id"),
+        # A lot's history. Only lot movements are indexed: a serial's name no lot (migration
+        # 0005).
+        Index("ix_movement_lot_id_id", "lot_id", "id", **where_not_null("lot_id")),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)

@@ -166,3 +166,32 @@ async def test_serial_and_movement_keys_become_triggers_on_postgresql_and_back(
     assert await _key_names(url) == (set() if postgresql else declared)
     await _migrate(url, "0003", down=True)
     assert await _key_names(url) == declared
+
+
+def _normal(condition: str) -> str:
+    """A WHERE as both spellings compare: PostgreSQL adds casts and parentheses."""
+    bare = condition.lower().replace("::text", "")
+    return "".join(c for c in bare if c.isalnum() or c in "<>=_'")
+
+
+async def test_partial_indexes_hold_the_rows_the_models_say(db: Database) -> None:
+    """Alembic compares an index's columns, not its WHERE: this compares the WHERE."""
+    async with db.engine.connect() as connection:
+        if db.name == "postgresql":
+            query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        else:
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        rows = (await connection.execute(text(query))).all()
+    stored: dict[str, str] = {row[0]: row[1] for row in rows}
+    checked = 0
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            where = index.dialect_options[db.name]["where"]
+            definition = stored[str(index.name)]
+            _, _, stored_where = definition.partition(" WHERE ")
+            assert _normal(stored_where) == _normal(str(where) if where is not None else ""), (
+                index.name,
+                definition,
+            )
+            checked += where is not None
+    assert checked == 4  # the unique serial number and the three optional keys
