@@ -18,8 +18,8 @@ class Movement(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_movement_serial_id_id", "serial_id", "id"),
-        # A lot's history. Only lot movements are indexed: a serial's name no lot (migration
-        # 0005).
+        # A lot's history. Only movements of lots are indexed: a serial's movements name no
+        # lot (migration 0005).
         Index("ix_movement_lot_id_id", "lot_id", "id", **where_not_null("lot_id")),
     )
 
