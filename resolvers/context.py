@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from resolvers.loaders import Loaders
 from services.access import Principal
 from services.epcis_identifiers import DEFAULT_URIS, UriScheme
-from services.events import NULL_BUS, EventBus, collected_events, start_recording
+from services.events import NULL_BUS, EventBus, start_recording
 from services.idempotency import KeyedRequest, claim
-from services.movements import write_pending
+from services.movements import write_with_events
 from services.queries import statement_by_statement
 from services.tokens import TokenCache
 
@@ -75,8 +75,7 @@ class Context:
             await claim(session, self.idempotency)
             start_recording(session, self.actor)
             yield session
-            await write_pending(session)  # the events name the movements' ids
-            events = await collected_events(session)
+            events = await write_with_events(session)
             await self.bus.stage(session, events)
         self._note_claimed()
         try:

@@ -18,8 +18,16 @@ import enum
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import (
+    AsyncGenerator,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import event as orm_event
@@ -165,6 +173,18 @@ async def collected_events(session: AsyncSession) -> list[Event]:
                 )
             )
     return events
+
+
+def with_movement_ids(events: Sequence[Event], ids: Mapping[int, int]) -> list[Event]:
+    """`events` with the movement ids `ids` maps replaced by what they map to."""
+    if not ids:
+        return list(events)
+    return [
+        replace(e, movement_ids=tuple(ids.get(i, i) for i in e.movement_ids))
+        if e.movement_ids
+        else e
+        for e in events
+    ]
 
 
 async def events_from_movements(

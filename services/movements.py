@@ -14,7 +14,14 @@ from sqlalchemy.util import await_only
 from models import Location, Movement, MovementKind, SerialStatus
 from models.base import MembersOnRead, utc_now
 from services import chain
-from services.events import MovementFact, is_recording, note_movements
+from services.events import (
+    Event,
+    MovementFact,
+    collected_events,
+    is_recording,
+    note_movements,
+    with_movement_ids,
+)
 
 
 @dataclass(frozen=True)
@@ -87,41 +94,65 @@ async def record_movements(
 class _Pending:
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: list[MovementRecord] = field(default_factory=list)
+    # Noted for the transaction's events before they had ids (`write_with_events`).
+    noted: bool = False
 
 
 _PENDING_KEY = "trackline.pending_movements"
 
 
-async def write_pending(session: AsyncSession) -> None:
-    """Append the transaction's noted movements to the chain, in the order noted. Runs by
-    itself when the transaction commits; the GraphQL context calls it a moment earlier, so
-    that the events it publishes can name the movements' ids.
+async def write_pending(session: AsyncSession) -> list[int]:
+    """Append the transaction's noted movements to the chain, in the order noted, and
+    return their ids. Runs by itself when the transaction commits; `write_with_events`
+    runs it a moment earlier, so that the events it publishes can name the movements.
 
     When the transaction's changes will be published (see services/events.py), each event
     names the movements behind it by the ids the chain gave them."""
     pending: _Pending | None = session.info.pop(_PENDING_KEY, None)
     if pending is None:
-        return
+        return []
     ids = await chain.append(session, pending.rows)
-    if not is_recording(session):
-        return
-    note_movements(
-        session,
-        (
-            MovementFact(
-                movement_id,
-                r.product_id,
-                r.serial_id,
-                r.lot_id,
-                r.from_status,
-                r.to_status,
-                r.from_location_id,
-                r.to_location_id,
-                r.warehouse_id,
-            )
-            for movement_id, r in zip(ids, pending.records, strict=True)
-        ),
-    )
+    if is_recording(session) and not pending.noted:
+        note_movements(session, _facts(ids, pending.records))
+    return ids
+
+
+async def write_with_events(session: AsyncSession) -> list[Event]:
+    """The transaction's events, then its pending movements appended to the chain, and the
+    events naming them by the ids the chain gave. The events are read first (a flush of
+    order statuses and, for movements of lots, the warehouses of their locations): from
+    the append to the commit every other writer of movements waits for the chain's head,
+    and a server busy with other requests takes a while to send each next statement, so
+    only the append, the events' NOTIFY and the commit stay in that wait."""
+    pending: _Pending | None = session.info.get(_PENDING_KEY)
+    provisional: list[int] = []
+    if pending is not None and is_recording(session):
+        # Negative, ascending in the order noted, as the real ids will be.
+        provisional = list(range(-len(pending.records), 0))
+        note_movements(session, _facts(provisional, pending.records))
+        pending.noted = True
+    events = await collected_events(session)
+    ids = await write_pending(session)
+    if not provisional:  # nothing pending, or nobody recording
+        return events
+    return with_movement_ids(events, dict(zip(provisional, ids, strict=True)))
+
+
+def _facts(ids: Sequence[int], records: Sequence[MovementRecord]) -> list[MovementFact]:
+    return [
+        MovementFact(
+            movement_id,
+            r.product_id,
+            r.serial_id,
+            r.lot_id,
+            r.from_status,
+            r.to_status,
+            r.from_location_id,
+            r.to_location_id,
+            r.warehouse_id,
+        )
+        for movement_id, r in zip(ids, records, strict=True)
+    ]
 
 
 @orm_event.listens_for(Session, "before_commit")

@@ -20,14 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.base import utc_now
 from services import chain
 from services.errors import ErrorCode
-from services.events import NULL_BUS, Event, EventBus, collected_events, start_recording
+from services.events import NULL_BUS, Event, EventBus, start_recording
 from services.imports import staging
 from services.imports.lots import LotImport
 from services.imports.refs import Catalog
 from services.imports.report import MAX_REPORTED_ERRORS, ImportKind, ImportReport, RowError
 from services.imports.rows import HEADER_ROW, Layout, Record, chunks, read_records
 from services.imports.serials import SerialImport
-from services.movements import Document, write_pending
+from services.movements import Document, write_with_events
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -153,8 +153,7 @@ class _News:
 
 
 async def _stage_news(session: AsyncSession, bus: EventBus, actor: str) -> _News:
-    await write_pending(session)
-    events = await collected_events(session)
+    events = await write_with_events(session)
     ranges = [] if any(e.movement_ids for e in events) else chain.taken(session)
     await bus.stage(session, events)
     await bus.stage_movements(session, ranges, actor)

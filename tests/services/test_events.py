@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -357,6 +357,45 @@ async def test_every_step_of_an_order_publishes_its_status(db: Database) -> None
         (order.id, "PACKED", "SHIPPED"),
     ]
     assert {(e.warehouse_id, e.actor) for e in got} == {(site.warehouse_id, "packer")}
+
+
+async def test_the_chains_head_is_taken_after_the_events_are_read(db: Database) -> None:
+    # given a picked order for a lot, whose movements name locations, not a warehouse
+    site = await make_site(db, packing=True)
+    vitamins = await lot_product(db)
+    await stock_lot(db, site, vitamins, "L-1", 10)
+    order = await make_order(db, site, (vitamins, 4))
+    bus = InProcessBus()
+    ctx = Context(db.sessions, db.read_sessions, actor="picker", bus=bus)
+    await attempt(ctx, lambda s: allocate_order(s, order_id=order.id, actor="picker"))
+    lots = bus.subscribe({EventKind.LOT_STOCK})
+    [task] = await pick_tasks_of(db, order)
+    scan = PickConfirmation(lot_number="L-1", quantity=4)
+    async with db.read_sessions() as session:
+        before = await session.scalar(select(func.max(Movement.id)))
+
+    # when the pick is confirmed, which moves the lot and sets the order's status
+    with db.count_statements() as counted:
+        await attempt(ctx, lambda s: confirm_pick(s, task_id=task.id, scan=scan, actor="picker"))
+
+    # then everything the events read (the order's status, the locations' warehouse) is
+    # read before the chain's head is taken: from then to the commit, which every other
+    # writer of movements waits for, only the chain's own statements run
+    statements = [" ".join(s.split()).lower() for s in counted.statements]
+    taken = next(i for i, s in enumerate(statements) if "movement_chain" in s)
+    assert any("from location" in s for s in statements[:taken])
+    assert any(s.startswith("update outbound_order") for s in statements[:taken])
+    assert all(
+        s.startswith(("insert into movement ", "update movement_chain "))
+        for s in statements[taken + 1 :]
+    ), statements[taken:]
+    # and the event names the pick's movements by the ids the chain gave them
+    [event] = await received(lots, 1)
+    async with db.read_sessions() as session:
+        picked = await session.scalars(
+            select(Movement.id).where(Movement.id > before).order_by(Movement.id)
+        )
+        assert event.movement_ids == tuple(picked)
 
 
 async def _create_then_refuse(session: AsyncSession) -> None:
