@@ -37,6 +37,7 @@ from services.receiving import LineReceipt, LotEntry, PlannedLine, plan_receivin
 from services.shipping import create_shipment, dispatch_shipment
 from tests.conftest import Database
 from tests.services.builders import (
+    Order,
     Site,
     lot_product,
     make_order,
@@ -329,12 +330,17 @@ async def test_a_receipt_publishes_serial_lot_and_asn_changes(db: Database) -> N
     assert rebuilt == got[:3]
 
 
-async def test_every_step_of_an_order_publishes_its_status(db: Database) -> None:
-    # given an order for a lot, and a subscriber to orders
+async def _lot_order(db: Database) -> tuple[Site, Order]:
+    """A site with a packing station, lot L-1 of a product in stock (10), an order for 4."""
     site = await make_site(db, packing=True)
     vitamins = await lot_product(db)
     await stock_lot(db, site, vitamins, "L-1", 10)
-    order = await make_order(db, site, (vitamins, 4))
+    return site, await make_order(db, site, (vitamins, 4))
+
+
+async def test_every_step_of_an_order_publishes_its_status(db: Database) -> None:
+    # given an order for a lot, and a subscriber to orders
+    site, order = await _lot_order(db)
     bus = InProcessBus()
     orders = bus.subscribe({EventKind.ORDER})
     ctx = Context(db.sessions, db.read_sessions, actor="packer", bus=bus)
@@ -361,10 +367,7 @@ async def test_every_step_of_an_order_publishes_its_status(db: Database) -> None
 
 async def test_the_chains_head_is_taken_after_the_events_are_read(db: Database) -> None:
     # given a picked order for a lot, whose movements name locations, not a warehouse
-    site = await make_site(db, packing=True)
-    vitamins = await lot_product(db)
-    await stock_lot(db, site, vitamins, "L-1", 10)
-    order = await make_order(db, site, (vitamins, 4))
+    _, order = await _lot_order(db)
     bus = InProcessBus()
     ctx = Context(db.sessions, db.read_sessions, actor="picker", bus=bus)
     await attempt(ctx, lambda s: allocate_order(s, order_id=order.id, actor="picker"))
